@@ -1,0 +1,96 @@
+// The neutral outbound views (DESIGN §3): what the workflow wants to say, drawn by each
+// chat adapter (Slack blocks, Discord embeds + components, the web console's HTML).
+// Adapters draw; they decide nothing. All text fields hold raw member text: each adapter
+// escapes it for its own platform (DESIGN §4).
+import type { MemberRef, Platform } from '../domain/request.js';
+import type { Problem } from '../domain/problem.js';
+import type { ProgressStep, RequestState } from '../domain/states.js';
+
+export type ActionKind = 'approve' | 'deny' | 'retry' | 'delete' | 'cancel';
+
+export interface CardAction {
+  kind: ActionKind;
+  requestId: string;
+  label: string;
+  style: 'primary' | 'danger' | 'default';
+  /** Deny asks for a reason (a modal), Delete for a confirmation. */
+  needs?: 'reason' | 'confirmation';
+}
+
+export interface ProgressItem {
+  step: ProgressStep;
+  label: string;
+  status: 'done' | 'current' | 'todo' | 'failed';
+  /** e.g. the MAC, the job ID, the allocation ID, the address. */
+  detail?: string;
+}
+
+export interface RequestCardView {
+  requestId: string;
+  name: string;
+  requester: MemberRef;
+  distroLabel: string;
+  sizeLabel: string;
+  login: string;
+  reason: string;
+  state: RequestState;
+  /** Human words for the state, e.g. "Waiting for approval", "Booting", "Running". */
+  stateLabel: string;
+  progress: ProgressItem[];
+  address?: { ipv4?: string; ipv6?: string[]; ssh: string };
+  failure?: { code: string; message: string; consoleTail?: string[] };
+  decision?: { verb: 'approved' | 'denied' | 'cancelled'; by: MemberRef; at: string; reason?: string };
+  /** What an admin may do from the card now (Approve/Deny while pending, Retry when failed, Delete when live). */
+  actions: CardAction[];
+  /** Monotonic per request: adapters may drop a view older than one they already drew. */
+  version: number;
+}
+
+export type MemberNotice =
+  | { kind: 'requested'; requestId: string; name: string }
+  | { kind: 'approved'; requestId: string; name: string; by: MemberRef }
+  | { kind: 'denied'; requestId: string; name: string; by: MemberRef; reason: string }
+  | { kind: 'delayed'; requestId: string; name: string; reason: string }
+  | { kind: 'up'; requestId: string; name: string; ipv4?: string; ipv6?: string[]; ssh: string }
+  | { kind: 'deleted'; requestId: string; name: string }
+  | { kind: 'lost'; requestId: string; name: string };
+
+/** One VM as listed by `/vm list` or shown by `/vm status`. */
+export interface VmSummaryView {
+  requestId: string;
+  name: string;
+  owner: MemberRef;
+  state: RequestState;
+  stateLabel: string;
+  distroLabel: string;
+  sizeLabel: string;
+  ipv4?: string;
+  ssh?: string;
+  failure?: string;
+}
+
+/** The request form, prefilled from the member's last request. */
+export interface RequestFormView {
+  distros: Array<{ value: string; label: string }>;
+  sizes: Array<{ value: string; label: string }>;
+  prefill: { login?: string; sshKeys?: string };
+}
+
+/** A reply to the actor only (ephemeral on Slack/Discord). */
+export type Reply =
+  | { kind: 'text'; text: string }
+  | { kind: 'problems'; problems: Problem[] }
+  | { kind: 'vm'; vm: VmSummaryView }
+  | { kind: 'list'; vms: VmSummaryView[]; scope: 'mine' | 'all' };
+
+/**
+ * Implemented by each chat adapter; the workflow's notifier calls it. Errors thrown here are
+ * logged by the workflow and never fail a request.
+ */
+export interface ChatSurface {
+  readonly platform: Platform;
+  /** Posts the card in the platform's admin channel (ref undefined) or edits it in place; returns the ref to store. */
+  drawCard(card: RequestCardView, ref: string | undefined): Promise<string>;
+  /** A direct message to the member (Discord falls back to a mention in fallbackChannel). */
+  notifyMember(member: MemberRef, notice: MemberNotice): Promise<void>;
+}

@@ -1,0 +1,43 @@
+// The `vmbot` command line (commander). Each subcommand lives in commands/ and owns its
+// own options; this file only assembles them.
+import { Command, CommanderError } from 'commander';
+import { registerConfigCommands } from './commands/config.js';
+import { registerRenderCommand } from './commands/render.js';
+import { registerPoolCommands } from './commands/pool.js';
+import { registerServeCommand } from './commands/serve.js';
+import { registerAuditCommand } from './commands/audit.js';
+import { registerNomadCommands } from './commands/nomad.js';
+import { registerIpCommand } from './commands/ip.js';
+import { registerDiscordCommands } from './commands/discord.js';
+import { registerDoctorCommand } from './commands/doctor.js';
+
+export function buildProgram(): Command {
+  const program = new Command('vmbot')
+    .description('Hands out QEMU VMs on a Nomad cluster from Slack, Discord or a web console')
+    .option('-c, --config <path>', 'configuration file (default: $VMBOT_CONFIG or vmbot.config.yaml)')
+    .showHelpAfterError();
+  registerServeCommand(program);
+  registerConfigCommands(program);
+  registerRenderCommand(program);
+  registerPoolCommands(program);
+  registerIpCommand(program);
+  registerAuditCommand(program);
+  registerNomadCommands(program);
+  registerDiscordCommands(program);
+  registerDoctorCommand(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode;
+      return;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,68 @@
+// Reads vmbot.config.yaml (or --config / VMBOT_CONFIG), parses it with the one schema,
+// and reports every problem by key path, with what was expected.
+import { readFile } from 'node:fs/promises';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { configSchema, type Config } from './schema.js';
+
+export const DEFAULT_CONFIG_PATH = 'vmbot.config.yaml';
+
+export class ConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly issues: string[],
+  ) {
+    super(`${source}: the configuration is invalid:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** `macPool.ranges[0]` style paths, as the user writes them in YAML. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out || '(top level)';
+}
+
+export function formatIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    const where = formatPath(issue.path);
+    if (issue.code === 'unrecognized_keys') return `${where}: unknown key(s) ${issue.keys.map((k) => JSON.stringify(k)).join(', ')} (check the spelling against vmbot.config.example.yaml)`;
+    return `${where}: ${issue.message}`;
+  });
+}
+
+/** Parses an already-loaded object. Throws ConfigError listing every problem. */
+export function parseConfig(raw: unknown, source = 'configuration'): Config {
+  const result = configSchema.safeParse(raw ?? {});
+  if (!result.success) throw new ConfigError(source, formatIssues(result.error));
+  return result.data;
+}
+
+export function resolveConfigPath(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
+  return flag ?? env.VMBOT_CONFIG ?? DEFAULT_CONFIG_PATH;
+}
+
+/**
+ * Loads and validates a config file. A missing default file is not an error (every key has a
+ * default, and local mode needs none); a missing file that was named explicitly is.
+ */
+export async function loadConfig(path: string, opts: { mustExist?: boolean } = {}): Promise<{ config: Config; path: string; found: boolean }> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !opts.mustExist) {
+      return { config: parseConfig({}, path), path, found: false };
+    }
+    throw new ConfigError(path, [`cannot read the file: ${(err as Error).message} (copy vmbot.config.example.yaml to start one)`]);
+  }
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(path, doc.errors.map((e) => `YAML syntax: ${e.message}`));
+  }
+  return { config: parseConfig(doc.toJS(), path), path, found: true };
+}

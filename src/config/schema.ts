@@ -1,0 +1,216 @@
+// The one configuration schema (DESIGN §3). Everything that reads configuration
+// gets a `Config` parsed by this schema; secrets never live here (see secrets.ts).
+import { z } from 'zod';
+
+const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
+const DURATION_RE = /^(\d+)(ms|s|m|h)$/;
+
+/** A MAC address, normalised to lower case. */
+export const macSchema = z
+  .string()
+  .regex(MAC_RE, { error: (iss) => `${JSON.stringify(iss.input)} is not a MAC address (expected six hex pairs like 52:54:84:ba:49:00)` })
+  .transform((mac) => mac.toLowerCase());
+
+/** "FIRST-LAST", both MACs, FIRST <= LAST. */
+const macRangeSchema = z.string().superRefine((value, ctx) => {
+  const parts = value.split('-');
+  if (parts.length !== 2) {
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not a MAC range (expected FIRST-LAST, e.g. 52:54:84:ba:49:00-52:54:84:ba:49:ff)` });
+    return;
+  }
+  for (const part of parts) {
+    if (!MAC_RE.test(part.trim())) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(part)} is not a MAC address` });
+  }
+  const [first, last] = parts.map((p) => BigInt('0x' + p.trim().replaceAll(':', '')));
+  if (first !== undefined && last !== undefined && first > last) {
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)}: the first MAC is after the last` });
+  }
+});
+
+/** "10m", "30s", "500ms", "1h" → milliseconds. */
+export const durationSchema = z
+  .union([z.number().int().positive(), z.string().regex(DURATION_RE, { error: (iss) => `${JSON.stringify(iss.input)} is not a duration (expected e.g. 30s, 10m, 1h)` })])
+  .transform((value) => {
+    if (typeof value === 'number') return value;
+    const m = DURATION_RE.exec(value)!;
+    const n = Number(m[1]);
+    const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+    return n * unit;
+  });
+
+/** "host:port" → { host, port }. */
+export const listenSchema = z.string().transform((value, ctx) => {
+  const i = value.lastIndexOf(':');
+  const port = Number(value.slice(i + 1));
+  const host = value.slice(0, i).replace(/^\[|\]$/g, '');
+  if (i <= 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not host:port (e.g. 127.0.0.1:8080)` });
+    return z.NEVER;
+  }
+  return { host, port };
+});
+
+const urlSchema = z.url({ protocol: /^https?$/, error: (iss) => `${JSON.stringify(iss.input)} is not an http(s) URL` });
+const fingerprintSchema = z
+  .string()
+  .regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, { error: 'expected an OpenSSH SHA256 fingerprint like SHA256:abc... (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub)' });
+const nameSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,30}$/, { error: 'expected lower-case letters, digits and dashes' });
+
+const sshTargetSchema = z.object({
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535).default(22),
+  user: z.string().min(1),
+  privateKeyPath: z.string().min(1),
+  /** Pinned host key. Required unless trustOnFirstUse is set explicitly. */
+  hostKeyFingerprint: fingerprintSchema.optional(),
+  trustOnFirstUse: z.boolean().default(false),
+});
+
+export const configSchema = z
+  .object({
+    database: z.object({ path: z.string().min(1).default('data/vmbot.sqlite') }).prefault({}),
+    templates: z.object({ dir: z.string().min(1).default('templates') }).prefault({}),
+    macPool: z
+      .object({
+        ranges: z.array(macRangeSchema).min(1).default(['52:54:84:ba:49:00-52:54:84:ba:49:ff']),
+        reserved: z.array(z.object({ mac: macSchema, note: z.string().default('') })).default([]),
+      })
+      .prefault({}),
+    distros: z
+      .array(z.object({ name: nameSchema, label: z.string().min(1), image: urlSchema }))
+      .min(1)
+      .default([{ name: 'debian-12', label: 'Debian 12', image: 'http://vm-resources.service.consul:8000/base-images/debian-12-genericcloud-amd64-30G.qcow2' }]),
+    sizes: z
+      .array(
+        z.object({
+          name: nameSchema,
+          label: z.string().min(1),
+          /** MHz, as Nomad's resources.cpu */
+          cpu: z.number().int().positive(),
+          /** MiB, as Nomad's resources.memory */
+          memory: z.number().int().positive(),
+        }),
+      )
+      .min(1)
+      .default([
+        { name: 'small', label: '2 CPU GHz, 2 GB', cpu: 2000, memory: 2048 },
+        { name: 'medium', label: '6 CPU GHz, 4 GB', cpu: 6000, memory: 4096 },
+        { name: 'large', label: '12 CPU GHz, 8 GB', cpu: 12000, memory: 8192 },
+      ]),
+    policy: z
+      .object({
+        allowSelfApproval: z.boolean().default(false),
+        /** How many live VMs one member may hold (0 = no limit). */
+        maxVmsPerMember: z.number().int().min(0).default(0),
+      })
+      .prefault({}),
+    nomad: z
+      .object({
+        adapter: z.enum(['ssh', 'http', 'sim']).default('ssh'),
+        datacenters: z.array(z.string().min(1)).min(1).default(['dc1']),
+        jobPrefix: z.string().regex(/^[a-z0-9-]{0,20}$/, { error: 'expected at most 20 lower-case letters, digits or dashes' }).default('uservm-'),
+        /** Task name inside the job; the admins use the VM name, we use a fixed one. */
+        ipTimeout: durationSchema.default(600_000),
+        /** How often the watcher polls the console log. */
+        pollInterval: durationSchema.default(2_000),
+        ssh: sshTargetSchema.extend({ nomadPath: z.string().default('nomad'), tokenFile: z.string().optional(), maxChannels: z.number().int().min(1).max(9).default(6) }).optional(),
+        http: z
+          .object({
+            address: urlSchema.default('http://127.0.0.1:4646'),
+            caCert: z.string().optional(),
+            clientCert: z.string().optional(),
+            clientKey: z.string().optional(),
+            timeout: durationSchema.default(30_000),
+          })
+          .optional(),
+        sim: z
+          .object({
+            bootDelay: durationSchema.default(3_000),
+            subnet: z.string().default('10.10.0.0/24'),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+    cloudInit: z
+      .object({
+        publish: z.enum(['builtin', 'sftp']).default('builtin'),
+        builtin: z
+          .object({
+            listen: listenSchema.default({ host: '0.0.0.0', port: 8000 }),
+            publicUrl: urlSchema.default('http://127.0.0.1:8000'),
+            dir: z.string().default('data/nocloud'),
+          })
+          .prefault({}),
+        sftp: sshTargetSchema
+          .extend({
+            dir: z.string().default('/storage/nomad/vm-resources'),
+            publicUrl: urlSchema.default('http://vm-resources.service.consul:8000/res'),
+          })
+          .optional(),
+      })
+      .prefault({}),
+    slack: z
+      .object({
+        mode: z.enum(['socket', 'http']).default('socket'),
+        apiUrl: urlSchema.default('https://slack.com/api/'),
+        port: z.number().int().min(0).max(65535).default(3000),
+        adminChannel: z.string().min(1),
+        admins: z.array(z.string().min(1)).default([]),
+        adminGroup: z.string().optional(),
+      })
+      .optional(),
+    discord: z
+      .object({
+        apiUrl: urlSchema.default('https://discord.com/api'),
+        applicationId: z.string().regex(/^\d{15,22}$/, { error: 'expected a Discord snowflake ID (digits)' }),
+        guildId: z.string().regex(/^\d{15,22}$/, { error: 'expected a Discord snowflake ID (digits)' }),
+        adminChannel: z.string().regex(/^\d{15,22}$/, { error: 'expected a Discord channel ID (digits)' }),
+        adminRoles: z.array(z.string()).default([]),
+        admins: z.array(z.string()).default([]),
+        fallbackChannel: z.string().optional(),
+      })
+      .optional(),
+    web: z
+      .object({
+        enabled: z.boolean().default(false),
+        listen: listenSchema.default({ host: '127.0.0.1', port: 8080 }),
+        /** Admins of the web console in production (read-only there); in local mode everyone may switch views. */
+        admins: z.array(z.string()).default([]),
+      })
+      .prefault({}),
+    log: z
+      .object({
+        level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+      })
+      .prefault({}),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    if (cfg.nomad.adapter === 'ssh' && !cfg.nomad.ssh) {
+      ctx.addIssue({ code: 'custom', path: ['nomad', 'ssh'], message: 'nomad.adapter is "ssh" but nomad.ssh (host, user, privateKeyPath, hostKeyFingerprint) is missing' });
+    }
+    if (cfg.nomad.ssh && !cfg.nomad.ssh.hostKeyFingerprint && !cfg.nomad.ssh.trustOnFirstUse) {
+      ctx.addIssue({ code: 'custom', path: ['nomad', 'ssh', 'hostKeyFingerprint'], message: 'required: pin the Nomad host key (ssh-keygen -lf on its host key), or set trustOnFirstUse: true' });
+    }
+    if (cfg.cloudInit.publish === 'sftp' && !cfg.cloudInit.sftp) {
+      ctx.addIssue({ code: 'custom', path: ['cloudInit', 'sftp'], message: 'cloudInit.publish is "sftp" but cloudInit.sftp is missing' });
+    }
+    if (cfg.cloudInit.sftp && !cfg.cloudInit.sftp.hostKeyFingerprint && !cfg.cloudInit.sftp.trustOnFirstUse) {
+      ctx.addIssue({ code: 'custom', path: ['cloudInit', 'sftp', 'hostKeyFingerprint'], message: 'required: pin the SFTP host key, or set trustOnFirstUse: true' });
+    }
+    const names = new Set<string>();
+    cfg.distros.forEach((d, i) => {
+      if (names.has(d.name)) ctx.addIssue({ code: 'custom', path: ['distros', i, 'name'], message: `duplicate distro name ${JSON.stringify(d.name)}` });
+      names.add(d.name);
+    });
+    const sizes = new Set<string>();
+    cfg.sizes.forEach((s, i) => {
+      if (sizes.has(s.name)) ctx.addIssue({ code: 'custom', path: ['sizes', i, 'name'], message: `duplicate size name ${JSON.stringify(s.name)}` });
+      sizes.add(s.name);
+    });
+  });
+
+export type Config = z.output<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+export type DistroConfig = Config['distros'][number];
+export type SizeConfig = Config['sizes'][number];

@@ -1,0 +1,74 @@
+// The request/VM record as the workflow sees it. One row per request; a request that
+// is approved becomes a VM and keeps the same id for its whole life.
+import type { ProgressStep, RequestState } from './states.js';
+
+/** Members are identified per platform: a Slack user and a Discord user are different members. */
+export type Platform = 'slack' | 'discord' | 'web' | 'cli';
+
+export interface MemberRef {
+  platform: Platform;
+  userId: string;
+  /** For display only; never used for decisions. */
+  displayName?: string;
+}
+
+/** Who is acting, as the adapter saw them. Groups are Slack user-group IDs or Discord role IDs. */
+export interface Actor extends MemberRef {
+  groups: readonly string[];
+}
+
+/** What a member fills in (already-validated form; see domain/validation). */
+export interface RequestInput {
+  name: string;
+  distro: string;
+  size: string;
+  login: string;
+  /** Raw text of one or more OpenSSH public keys, one per line. */
+  sshKeys: string;
+  reason: string;
+}
+
+export interface VmAddress {
+  ipv4?: string;
+  ipv6?: string[];
+  /** ISO time the watcher saw it. */
+  seenAt: string;
+}
+
+export interface Decision {
+  by: MemberRef;
+  at: string;
+  verb: 'approved' | 'denied' | 'cancelled';
+  reason?: string;
+}
+
+export interface VmRequest {
+  /** Random, stable, short (e.g. "k3x9q2m7bz"); goes into job meta vmbot_request and button IDs. */
+  id: string;
+  name: string;
+  distro: string;
+  size: string;
+  login: string;
+  /** Normalised public keys, one per entry. */
+  sshKeys: string[];
+  reason: string;
+  requester: MemberRef;
+  state: RequestState;
+  /** Set once a MAC is taken; kept across Retry. */
+  mac: string | null;
+  /** jobPrefix + name; fixed at approval so Retry resubmits the same job. */
+  jobId: string | null;
+  /** Token of the built-in NoCloud path (>= 128 bits), fixed at approval. */
+  seedToken: string | null;
+  evalId: string | null;
+  allocId: string | null;
+  /** Byte offset into the current allocation's stdout already read by the watcher. */
+  logOffset: number;
+  progress: ProgressStep | null;
+  address: VmAddress | null;
+  decision: Decision | null;
+  failure: { code: string; message: string; consoleTail?: string[] } | null;
+  createdAt: string;
+  updatedAt: string;
+  approvedAt: string | null;
+}

@@ -1,0 +1,108 @@
+// The Nomad port: everything the workflow asks of a cluster. Adapters: http/ (Nomad's
+// HTTP API), ssh/ (node-ssh + the `nomad` CLI), and sim/ (the simulated cluster).
+// Expected failures are thrown as NomadError with a code the workflow maps to a Problem.
+
+export type NomadErrorCode =
+  /** DNS, TCP, TLS, SSH transport: nothing reached Nomad. Retry later. */
+  | 'unreachable'
+  /** Nomad answered 5xx (after the adapter's own retries). */
+  | 'server_error'
+  /** 401/403: the ACL token was refused. */
+  | 'forbidden'
+  /** 400/422 and friends: Nomad refused what we sent (e.g. an invalid job). Not retried. */
+  | 'rejected'
+  /** 404 on a job or allocation. */
+  | 'not_found'
+  /** Logs asked for a task that has not started yet (Nomad's 404 "task not started yet"). */
+  | 'task_not_started'
+  | 'timeout';
+
+export class NomadError extends Error {
+  constructor(
+    readonly code: NomadErrorCode,
+    message: string,
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'NomadError';
+  }
+}
+
+export interface SubmitResult {
+  jobId: string;
+  evalId: string;
+}
+
+export interface JobInfo {
+  id: string;
+  /** Nomad's Status: pending | running | dead */
+  status: string;
+  stop: boolean;
+  meta: Record<string, string>;
+}
+
+export interface TaskEvent {
+  type: string;
+  /** Nomad's DisplayMessage (or Message / DriverError when empty). */
+  message: string;
+  /** Unix ms. */
+  time: number;
+}
+
+export interface TaskState {
+  /** pending | running | dead */
+  state: string;
+  failed: boolean;
+  events: TaskEvent[];
+}
+
+export interface AllocationInfo {
+  id: string;
+  jobId: string;
+  taskGroup: string;
+  /** pending | running | complete | failed | lost | unknown */
+  clientStatus: string;
+  /** run | stop | evict */
+  desiredStatus: string;
+  createIndex: number;
+  /** Unix ms. */
+  createTime: number;
+  /** The allocation that replaced this one after a reschedule, if any. */
+  nextAllocation: string | null;
+  taskStates: Record<string, TaskState>;
+}
+
+export interface LogChunk {
+  /** Raw bytes of stdout from the requested offset (may end inside a line or a UTF-8 sequence). */
+  data: Buffer;
+  /** The offset to ask for next time (offset + data.length). */
+  nextOffset: number;
+}
+
+export interface JobSummary {
+  id: string;
+  status: string;
+  meta: Record<string, string>;
+  /** The `args` of every qemu task, flattened (pool sync looks for `mac=` in them). */
+  qemuArgs: string[];
+}
+
+export interface NomadPort {
+  /** Parses and registers an HCL job. The HCL is sent as data (stdin / JSON body), never on a command line. */
+  submitJob(hcl: string): Promise<SubmitResult>;
+  /** null when the job does not exist (or was purged). */
+  getJob(jobId: string): Promise<JobInfo | null>;
+  /** Allocations of a job, newest first (by createIndex). Empty when none. */
+  listAllocations(jobId: string): Promise<AllocationInfo[]>;
+  /** stdout of a task from a byte offset. Throws NomadError('task_not_started') before the task runs. */
+  readLogs(allocId: string, task: string, offset: number): Promise<LogChunk>;
+  /** Stops and purges a job. Resolves if the job is already gone. */
+  stopJob(jobId: string): Promise<void>;
+  /** Every job on the cluster, with qemu args (for pool sync). */
+  listJobs(): Promise<JobSummary[]>;
+  close(): Promise<void>;
+}
+
+/** The task name vmbot's templates give the VM's task (logs are read from it). */
+export const VM_TASK_NAME = 'vm';

@@ -1,0 +1,34 @@
+// The use cases the chat adapters call (one normalised inbound command each). Every
+// method decides authorization itself from the Actor; adapters only translate.
+import type { Actor, RequestInput } from '../domain/request.js';
+import type { Result } from '../domain/problem.js';
+import type { RequestCardView, RequestFormView, VmSummaryView } from '../chat/views.js';
+
+export interface VmWorkflow {
+  /** Form choices and the member's prefill (last login and keys). */
+  requestForm(actor: Actor): Promise<RequestFormView>;
+  /** Validates every field (problems carry the field), stores a pending request, draws the admin card. */
+  submitRequest(actor: Actor, input: RequestInput): Promise<Result<VmSummaryView>>;
+  /** Admin only; idempotent; starts provisioning in the background. */
+  approve(actor: Actor, requestId: string): Promise<Result<VmSummaryView>>;
+  /** Admin only; a reason is required. */
+  deny(actor: Actor, requestId: string, reason: string): Promise<Result<VmSummaryView>>;
+  /** The requester, while pending. `ref` is a request id or a VM name. */
+  cancel(actor: Actor, ref: string): Promise<Result<VmSummaryView>>;
+  /** Admin only, from `failed`: same MAC, same job. */
+  retry(actor: Actor, requestId: string): Promise<Result<VmSummaryView>>;
+  /** Owner or admin. Stops + purges the job, unpublishes, releases the MAC when the allocation stopped. */
+  delete(actor: Actor, ref: string): Promise<Result<VmSummaryView>>;
+  /** Owner or admin. */
+  ip(actor: Actor, name: string): Promise<Result<VmSummaryView>>;
+  status(actor: Actor, name: string): Promise<Result<VmSummaryView>>;
+  /** Mine; all for admins. */
+  list(actor: Actor): Promise<Result<VmSummaryView[]>>;
+  /** The card as it stands (for redraws). */
+  card(requestId: string): Promise<RequestCardView | undefined>;
+  isAdmin(actor: Actor): boolean;
+  /** Picks up every request left in approved/provisioning/deleting (called once at start). */
+  resume(): Promise<void>;
+  /** Stops watchers and timers; waits for in-flight work to settle. */
+  close(): Promise<void>;
+}
