@@ -2,7 +2,7 @@
 // method decides authorization itself from the Actor; adapters only translate.
 import type { Actor, RequestInput } from '../domain/request.js';
 import type { Result } from '../domain/problem.js';
-import type { RequestCardView, RequestFormView, VmSummaryView } from '../chat/views.js';
+import type { ChatSurface, RequestCardView, RequestFormView, VmSummaryView } from '../chat/views.js';
 
 export interface VmWorkflow {
   /** Form choices and the member's prefill (last login and keys). */
@@ -27,6 +27,10 @@ export interface VmWorkflow {
   /** The card as it stands (for redraws). */
   card(requestId: string): Promise<RequestCardView | undefined>;
   isAdmin(actor: Actor): boolean;
+  /** Chat adapters register themselves; a request's card and notices go to the surface of its platform. */
+  attachSurface(surface: ChatSurface): void;
+  /** Every card change (coalesced), whatever the platform: the web console's live view listens here. */
+  onCard(listener: (card: RequestCardView) => void): () => void;
   /** Picks up every request left in approved/provisioning/deleting (called once at start). */
   resume(): Promise<void>;
   /** Stops watchers and timers; waits for in-flight work to settle. */
