@@ -1,0 +1,73 @@
+// Bolt App construction. The transports are Bolt's own receivers: Socket Mode (default;
+// no public URL, suits a server behind NAT) with the app-level token, or HTTP with the
+// signing secret (Bolt verifies the HMAC and the 5-minute window, and answers 401).
+// `slack.apiUrl` reaches every Web API client, including the Socket Mode client's own,
+// which calls apps.connections.open with the app-level token: Bolt hands that client
+// `installerOptions.clientOptions`, not the App's `clientOptions`.
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { App, HTTPReceiver, SocketModeReceiver, type Receiver } from '@slack/bolt';
+import type { webApi } from '@slack/bolt';
+import type { Config } from '../../config/schema.js';
+import type { Logger } from '../../log.js';
+import { boltLogger } from './bolt-logger.js';
+
+/** Tests tune the Socket Mode client (e.g. no reconnect delay); production uses Bolt's defaults. */
+export interface SocketModeTuning {
+  autoReconnectEnabled?: boolean;
+  clientPingTimeout?: number;
+  serverPingTimeout?: number;
+}
+
+export interface BoltAppOptions {
+  config: NonNullable<Config['slack']>;
+  botToken: string;
+  appToken?: string | undefined;
+  signingSecret?: string | undefined;
+  logger: Logger;
+  socketModeOptions?: SocketModeTuning | undefined;
+  /** Extra WebClient options (tests: retryConfig); slackApiUrl always comes from config. */
+  clientOptions?: Omit<webApi.WebClientOptions, 'slackApiUrl' | 'logger'> | undefined;
+}
+
+export interface BoltApp {
+  app: App;
+  /** Starts the receiver; in HTTP mode resolves with the URL Slack must post to. */
+  start(): Promise<{ url?: string }>;
+  stop(): Promise<void>;
+}
+
+export function createBoltApp(opts: BoltAppOptions): BoltApp {
+  const logger = boltLogger(opts.logger);
+  const clientOptions: webApi.WebClientOptions = { ...opts.clientOptions, slackApiUrl: opts.config.apiUrl };
+  let receiver: Receiver;
+  if (opts.config.mode === 'socket') {
+    if (!opts.appToken) throw new Error('slack.mode is "socket" but SLACK_APP_TOKEN (an app-level xapp- token with connections:write) is not set');
+    receiver = new SocketModeReceiver({
+      appToken: opts.appToken,
+      logger,
+      // A copy: the Socket Mode client writes its own retry policy into the object it is given.
+      installerOptions: { clientOptions: { ...clientOptions } },
+      ...opts.socketModeOptions,
+    });
+  } else {
+    if (!opts.signingSecret) throw new Error('slack.mode is "http" but SLACK_SIGNING_SECRET is not set');
+    receiver = new HTTPReceiver({ signingSecret: opts.signingSecret, endpoints: '/slack/events', port: opts.config.port, logger });
+  }
+  const app = new App({ receiver, token: opts.botToken, logger, clientOptions });
+
+  return {
+    app,
+    async start() {
+      const started: unknown = opts.config.mode === 'http' ? await app.start(opts.config.port) : await app.start();
+      if (opts.config.mode === 'http' && started && typeof (started as Server).address === 'function') {
+        const address = (started as Server).address() as AddressInfo;
+        return { url: `http://127.0.0.1:${address.port}/slack/events` };
+      }
+      return {};
+    },
+    async stop() {
+      await app.stop();
+    },
+  };
+}

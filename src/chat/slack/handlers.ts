@@ -1,0 +1,214 @@
+// Slack inbound → workflow calls. Each handler acks first (Slack's 3-second rule) and does
+// the slow work after, except view submissions, whose ack *is* the answer (inline errors):
+// those wait for the workflow up to a deadline and fall back to a DM if it is slower.
+// Authorization is the workflow's: every press goes through it with the presser's Actor.
+import type { App, RespondFn } from '@slack/bolt';
+import type { Result } from '../../domain/problem.js';
+import type { Actor } from '../../domain/request.js';
+import type { Logger } from '../../log.js';
+import type { VmWorkflow } from '../../workflow/api.js';
+import type { ActionKind, VmSummaryView } from '../views.js';
+import type { ActorResolver } from './actor.js';
+import { ACTION_PREFIX, deleteOfferMessage, problemsText, replyMessage, type SlackMessage } from './blocks.js';
+import { helpText, parseCommand } from './commands.js';
+import { escapeMrkdwn } from './escape.js';
+import { DENY_CALLBACK, REQUEST_CALLBACK, REQUEST_FIELDS, denyModal, problemsToErrors, readDenyMetadata, readDenyReason, readRequestSubmission, requestModal } from './modals.js';
+
+type WebClient = App['client'];
+
+export interface HandlerDeps {
+  workflow: VmWorkflow;
+  actors: ActorResolver;
+  logger: Logger;
+  /** Sends a DM (used when a form outlives its ack deadline). */
+  dm(userId: string, message: SlackMessage): Promise<void>;
+  /** How long a view submission may wait for the workflow before acking without it. */
+  submitDeadlineMs?: number;
+}
+
+const ACTION_KINDS: readonly ActionKind[] = ['approve', 'deny', 'retry', 'delete', 'cancel'];
+
+export function registerHandlers(app: App, deps: HandlerDeps): void {
+  const { workflow, actors, logger } = deps;
+  const deadline = deps.submitDeadlineMs ?? 2_500;
+
+  // A re-delivery (X-Slack-Retry-Num over HTTP, retry_attempt in Socket Mode) is acked and
+  // dropped: the first delivery already did the work, and a second modal or decision
+  // must not follow from Slack's own retry.
+  app.use(async (args) => {
+    if (args.context.retryNum !== undefined && args.context.retryNum > 0) {
+      logger.info({ retryNum: args.context.retryNum, reason: args.context.retryReason }, 'ignoring a Slack re-delivery');
+      const ack = (args as { ack?: () => Promise<void> }).ack;
+      if (ack) await ack();
+      return;
+    }
+    await args.next();
+  });
+
+  app.command('/vm', async ({ command, ack, respond, client }) => {
+    await ack();
+    const parsed = parseCommand(command.text ?? '');
+    const reply = async (message: SlackMessage): Promise<void> => void await respond({ response_type: 'ephemeral', replace_original: false, text: message.text, blocks: message.blocks });
+    try {
+      const actor = await actors.actorFor(command.user_id, command.user_name);
+      switch (parsed.kind) {
+        case 'help':
+          await reply(helpMessage(parsed.hint));
+          return;
+        case 'request': {
+          const form = await workflow.requestForm(actor);
+          await client.views.open({ trigger_id: command.trigger_id, view: requestModal(form) });
+          return;
+        }
+        case 'list':
+          await reply(fromResult(await workflow.list(actor), (vms) => replyMessage({ kind: 'list', vms, scope: workflow.isAdmin(actor) ? 'all' : 'mine' })));
+          return;
+        case 'ip':
+          await reply(fromResult(await workflow.ip(actor, parsed.name), (vm) => replyMessage({ kind: 'vm', vm })));
+          return;
+        case 'status':
+          await reply(fromResult(await workflow.status(actor, parsed.name), (vm) => replyMessage({ kind: 'vm', vm })));
+          return;
+        case 'cancel':
+          await reply(fromResult(await workflow.cancel(actor, parsed.name), (vm) => textMessage(`Your request for *${escapeMrkdwn(vm.name)}* is cancelled.`)));
+          return;
+        case 'delete':
+          // The deletion itself waits for a confirmed button press.
+          await reply(fromResult(await workflow.status(actor, parsed.name), (vm) => deleteOfferMessage(vm)));
+          return;
+      }
+    } catch (err) {
+      logger.error({ err, command: parsed.kind }, 'slash command failed');
+      await reply(textMessage(':warning: Something went wrong on vmbot\'s side. Try again in a minute; if it keeps failing, tell an admin.')).catch(() => undefined);
+    }
+  });
+
+  app.action({ type: 'block_actions', action_id: new RegExp(`^${ACTION_PREFIX}`) }, async ({ ack, body, action, client, respond }) => {
+    await ack();
+    if (action.type !== 'button' || !action.value) return;
+    const kind = action.action_id.slice(ACTION_PREFIX.length) as ActionKind;
+    if (!ACTION_KINDS.includes(kind)) return;
+    const requestId = action.value;
+    const channel = body.channel?.id;
+    const fromEphemeral = body.container?.['is_ephemeral'] === true;
+    const tell = (message: SlackMessage) => tellPresser(client, respond, { channel: fromEphemeral ? undefined : channel, user: body.user.id }, message);
+    try {
+      const actor = await actors.actorFor(body.user.id, body.user.name);
+      if (kind === 'deny') {
+        if (!workflow.isAdmin(actor)) {
+          // Let the workflow refuse (and audit) before any modal opens.
+          const refused = await workflow.deny(actor, requestId, '');
+          if (!refused.ok) await tell(textMessage(problemsText(refused.problems)));
+          return;
+        }
+        const card = await workflow.card(requestId);
+        await client.views.open({ trigger_id: body.trigger_id, view: denyModal({ requestId, ...(channel ? { channel } : {}) }, card?.name ?? requestId) });
+        return;
+      }
+      const result = await decide(workflow, actor, kind, requestId);
+      if (!result.ok) await tell(textMessage(problemsText(result.problems)));
+      else if (fromEphemeral) await respond({ replace_original: true, text: `Deleting *${escapeMrkdwn(result.value.name)}*…` });
+    } catch (err) {
+      logger.error({ err, kind, requestId }, 'button press failed');
+      await tell(textMessage(':warning: Something went wrong on vmbot\'s side; the card was not changed. Try again in a minute.')).catch(() => undefined);
+    }
+  });
+
+  app.view(REQUEST_CALLBACK, async ({ ack, body, view }) => {
+    const input = readRequestSubmission(view.state.values);
+    const userId = body.user.id;
+    let submitted: Promise<Result<VmSummaryView>>;
+    try {
+      const actor = await actors.actorFor(userId, body.user.name);
+      submitted = workflow.submitRequest(actor, input);
+    } catch (err) {
+      submitted = Promise.reject(err);
+    }
+    const outcome = await within(submitted, deadline);
+    if (outcome === 'late') {
+      await ack();
+      submitted.then(
+        (r) => (r.ok ? undefined : deps.dm(userId, textMessage(`Your VM request was not sent:\n${problemsText(r.problems)}\nRun \`/vm request\` again.`))),
+        (err: unknown) => logger.error({ err }, 'request submission failed after the ack'),
+      ).catch((err: unknown) => logger.warn({ err }, 'could not DM the outcome of a late submission'));
+      return;
+    }
+    if (outcome.ok && outcome.value.ok) return void (await ack());
+    if (outcome.ok && !outcome.value.ok) {
+      return void (await ack({ response_action: 'errors', errors: problemsToErrors(outcome.value.problems, REQUEST_FIELDS, 'name') }));
+    }
+    logger.error({ err: outcome.ok ? undefined : outcome.error }, 'request submission failed');
+    await ack({ response_action: 'errors', errors: { name: 'vmbot could not store your request (an error on our side). Try again in a minute.' } });
+  });
+
+  app.view(DENY_CALLBACK, async ({ ack, body, view }) => {
+    const meta = readDenyMetadata(view.private_metadata);
+    if (!meta) return void (await ack({ response_action: 'errors', errors: { reason: 'This form is out of date; press Deny on the card again.' } }));
+    const reason = readDenyReason(view.state.values);
+    try {
+      const actor = await actors.actorFor(body.user.id, body.user.name);
+      const outcome = await within(workflow.deny(actor, meta.requestId, reason), deadline);
+      if (outcome === 'late') return void (await ack());
+      if (!outcome.ok) throw outcome.error;
+      if (outcome.value.ok) return void (await ack());
+      await ack({ response_action: 'errors', errors: problemsToErrors(outcome.value.problems, ['reason'], 'reason') });
+    } catch (err) {
+      logger.error({ err, requestId: meta.requestId }, 'deny failed');
+      await ack({ response_action: 'errors', errors: { reason: 'vmbot could not record the decision (an error on our side). Try again in a minute.' } });
+    }
+  });
+
+  app.error(async (err) => {
+    logger.error({ err: err.message, code: (err as { code?: string }).code }, 'unhandled error in a Slack handler');
+  });
+}
+
+function decide(workflow: VmWorkflow, actor: Actor, kind: Exclude<ActionKind, 'deny'>, requestId: string): Promise<Result<VmSummaryView>> {
+  switch (kind) {
+    case 'approve':
+      return workflow.approve(actor, requestId);
+    case 'retry':
+      return workflow.retry(actor, requestId);
+    case 'delete':
+      return workflow.delete(actor, requestId);
+    case 'cancel':
+      return workflow.cancel(actor, requestId);
+  }
+}
+
+/** Refusals and errors go to the presser only: chat.postEphemeral in the card's channel, or response_url for ephemeral messages. */
+async function tellPresser(client: WebClient, respond: RespondFn, to: { channel: string | undefined; user: string }, message: SlackMessage): Promise<void> {
+  if (to.channel) {
+    await client.chat.postEphemeral({ channel: to.channel, user: to.user, text: message.text, blocks: message.blocks });
+  } else {
+    await respond({ response_type: 'ephemeral', replace_original: false, text: message.text, blocks: message.blocks });
+  }
+}
+
+function fromResult<T>(result: Result<T>, draw: (value: T) => SlackMessage): SlackMessage {
+  return result.ok ? draw(result.value) : replyMessage({ kind: 'problems', problems: result.problems });
+}
+
+/** Already-escaped mrkdwn as a one-section message. */
+function textMessage(escaped: string): SlackMessage {
+  return { text: escaped, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: escaped.slice(0, 3000) } }] };
+}
+
+function helpMessage(hint?: string): SlackMessage {
+  return textMessage(helpText(hint));
+}
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown } | 'late';
+
+/** Waits for `promise` at most `ms`; never rejects. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<Outcome<T>> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), ms);
+  });
+  try {
+    return await Promise.race([promise.then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error })), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
