@@ -1,0 +1,149 @@
+// Turns a stored request into the neutral views the chat adapters draw (cards, summaries).
+// Pure: the notifier decides when to draw, this file only what.
+import type { Config } from '../config/schema.js';
+import type { VmAddress, VmRequest } from '../domain/request.js';
+import { PROGRESS_STEPS, type ProgressStep } from '../domain/states.js';
+import type { CardAction, ProgressItem, RequestCardView, VmSummaryView } from '../chat/views.js';
+
+const STEP_LABELS: Record<ProgressStep, string> = {
+  mac: 'MAC address',
+  submitted: 'Job submitted',
+  allocation_running: 'Allocation running',
+  booting: 'Booting (console output seen)',
+  address: 'Address',
+};
+
+const PROVISIONING_LABELS: Record<ProgressStep | 'none', string> = {
+  none: 'Preparing',
+  mac: 'Preparing the job',
+  submitted: 'Job submitted, waiting for Nomad',
+  allocation_running: 'Starting the VM',
+  booting: 'Booting',
+  address: 'Running',
+};
+
+export function stateLabel(req: Pick<VmRequest, 'state' | 'progress'>): string {
+  switch (req.state) {
+    case 'pending':
+      return 'Waiting for approval';
+    case 'approved':
+      return 'Approved, starting';
+    case 'provisioning':
+      return PROVISIONING_LABELS[req.progress ?? 'none'];
+    case 'running':
+      return 'Running';
+    case 'denied':
+      return 'Denied';
+    case 'cancelled':
+      return 'Cancelled by the requester';
+    case 'failed':
+      return 'Failed';
+    case 'deleting':
+      return 'Deleting';
+    case 'deleted':
+      return 'Deleted';
+    case 'lost':
+      return 'Lost (its job is gone from Nomad)';
+  }
+}
+
+/** `ssh LOGIN@ADDRESS`, IPv4 preferred (what the admins' grep gave members before). */
+export function sshCommand(login: string, address: Pick<VmAddress, 'ipv4' | 'ipv6'>): string | undefined {
+  const host = address.ipv4 ?? address.ipv6?.[0];
+  return host ? `ssh ${login}@${host}` : undefined;
+}
+
+function stepDetail(req: VmRequest, step: ProgressStep): string | undefined {
+  switch (step) {
+    case 'mac':
+      return req.mac ?? undefined;
+    case 'submitted':
+      return req.jobId ?? undefined;
+    case 'allocation_running':
+      return req.allocId ? req.allocId.slice(0, 8) : undefined;
+    case 'booting':
+      return undefined;
+    case 'address':
+      return req.address?.ipv4 ?? req.address?.ipv6?.[0];
+  }
+}
+
+/** The five provisioning steps; empty before approval (nothing to show yet). */
+export function progressItems(req: VmRequest): ProgressItem[] {
+  if (req.state === 'pending' || req.state === 'denied' || req.state === 'cancelled') return [];
+  const reached = req.progress ? PROGRESS_STEPS.indexOf(req.progress) : -1;
+  const active = req.state === 'approved' || req.state === 'provisioning';
+  return PROGRESS_STEPS.map((step, i) => {
+    let status: ProgressItem['status'] = 'todo';
+    if (i <= reached) status = 'done';
+    else if (i === reached + 1 && active) status = 'current';
+    else if (i === reached + 1 && req.state === 'failed') status = 'failed';
+    const detail = stepDetail(req, step);
+    return { step, label: STEP_LABELS[step], status, ...(detail !== undefined ? { detail } : {}) };
+  });
+}
+
+/** What an admin may do from the card now. */
+export function cardActions(req: VmRequest): CardAction[] {
+  const id = req.id;
+  const del: CardAction = { kind: 'delete', requestId: id, label: 'Delete', style: 'danger', needs: 'confirmation' };
+  switch (req.state) {
+    case 'pending':
+      return [
+        { kind: 'approve', requestId: id, label: 'Approve', style: 'primary' },
+        { kind: 'deny', requestId: id, label: 'Deny', style: 'danger', needs: 'reason' },
+      ];
+    case 'failed':
+      return [{ kind: 'retry', requestId: id, label: 'Retry', style: 'primary' }, del];
+    case 'approved':
+    case 'provisioning':
+    case 'running':
+    case 'lost':
+      return [del];
+    default:
+      return [];
+  }
+}
+
+function labelOf(list: ReadonlyArray<{ name: string; label: string }>, name: string): string {
+  return list.find((item) => item.name === name)?.label ?? name;
+}
+
+export function toCard(config: Config, req: VmRequest, version: number): RequestCardView {
+  const ssh = req.address ? sshCommand(req.login, req.address) : undefined;
+  return {
+    requestId: req.id,
+    name: req.name,
+    requester: req.requester,
+    distroLabel: labelOf(config.distros, req.distro),
+    sizeLabel: labelOf(config.sizes, req.size),
+    login: req.login,
+    reason: req.reason,
+    state: req.state,
+    stateLabel: stateLabel(req),
+    progress: progressItems(req),
+    ...(req.address
+      ? { address: { ...(req.address.ipv4 ? { ipv4: req.address.ipv4 } : {}), ...(req.address.ipv6?.length ? { ipv6: req.address.ipv6 } : {}), ssh: ssh ?? '' } }
+      : {}),
+    ...(req.failure ? { failure: req.failure } : {}),
+    ...(req.decision ? { decision: req.decision } : {}),
+    actions: cardActions(req),
+    version,
+  };
+}
+
+export function toSummary(config: Config, req: VmRequest): VmSummaryView {
+  const ssh = req.address ? sshCommand(req.login, req.address) : undefined;
+  return {
+    requestId: req.id,
+    name: req.name,
+    owner: req.requester,
+    state: req.state,
+    stateLabel: stateLabel(req),
+    distroLabel: labelOf(config.distros, req.distro),
+    sizeLabel: labelOf(config.sizes, req.size),
+    ...(req.address?.ipv4 ? { ipv4: req.address.ipv4 } : {}),
+    ...(ssh ? { ssh } : {}),
+    ...(req.failure ? { failure: req.failure.message } : {}),
+  };
+}

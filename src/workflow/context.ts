@@ -1,0 +1,50 @@
+// What every part of the workflow shares: the ports, the configuration, the notifier and
+// the watcher, plus the test hook that marks each provisioning step.
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import type { MemberRef } from '../domain/request.js';
+import type { NomadPort } from '../nomad/port.js';
+import type { Publisher } from '../cloudinit/port.js';
+import type { Renderer } from '../render/types.js';
+import type { Store } from '../store/types.js';
+import type { Notifier } from './notifier.js';
+
+/** The points between provisioning/deletion steps; a crash test kills the process at one. */
+export const STEPS = [
+  'after_approve',
+  'after_provisioning',
+  'after_mac_allocate',
+  'after_mac',
+  'after_render',
+  'after_publish',
+  'after_job_check',
+  'after_submit',
+  'after_submit_recorded',
+  'after_allocation',
+  'after_address',
+  'after_stop',
+  'after_unpublish',
+  'after_release',
+] as const;
+export type Step = (typeof STEPS)[number];
+
+export interface WorkflowHooks {
+  /** Called synchronously at each step (tests use it to simulate a crash there). */
+  step?(step: Step, requestId: string): void;
+}
+
+/** vmbot itself, in audit rows of automatic changes. */
+export const SYSTEM: MemberRef = { platform: 'cli', userId: 'system', displayName: 'vmbot' };
+
+export interface WorkflowContext {
+  config: Config;
+  store: Store;
+  nomad: NomadPort;
+  publisher: Publisher;
+  renderer: Renderer;
+  logger: Logger;
+  now: () => Date;
+  newSeedToken: () => string;
+  notifier: Notifier;
+  hooks: WorkflowHooks;
+}

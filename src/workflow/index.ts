@@ -1,0 +1,61 @@
+// The workflow's composition: createWorkflow wires the use cases to the ports it is given.
+// It imports no adapter (DESIGN §3): only domain/, the port types and the logger type.
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import type { NomadPort } from '../nomad/port.js';
+import type { Publisher } from '../cloudinit/port.js';
+import type { Renderer } from '../render/types.js';
+import type { Store } from '../store/types.js';
+import type { VmWorkflow } from './api.js';
+import { toCard } from './cards.js';
+import type { WorkflowHooks } from './context.js';
+import { Notifier } from './notifier.js';
+import { Workflow } from './workflow.js';
+
+export type { VmWorkflow } from './api.js';
+export { STEPS, type Step, type WorkflowHooks } from './context.js';
+
+export interface WorkflowDeps {
+  config: Config;
+  store: Store;
+  nomad: NomadPort;
+  publisher: Publisher;
+  renderer: Renderer;
+  logger: Logger;
+  now?: () => Date;
+  newSeedToken: () => string;
+  /** Trailing window for card redraws, ms (default 250). */
+  coalesceMs?: number;
+  /** How long deletion waits for allocations to stop before backing off (default 5 min). */
+  deleteTimeoutMs?: number;
+  /** Concurrent log reads across all watched VMs (default 4). */
+  maxConcurrentReads?: number;
+  hooks?: WorkflowHooks;
+}
+
+export function createWorkflow(deps: WorkflowDeps): VmWorkflow {
+  const now = deps.now ?? (() => new Date());
+  const logger = deps.logger.child({ part: 'workflow' });
+  const notifier = new Notifier({
+    store: deps.store,
+    logger,
+    coalesceMs: deps.coalesceMs ?? 250,
+    now,
+    toCard: (req, version) => toCard(deps.config, req, version),
+  });
+  return new Workflow(
+    {
+      config: deps.config,
+      store: deps.store,
+      nomad: deps.nomad,
+      publisher: deps.publisher,
+      renderer: deps.renderer,
+      logger,
+      now,
+      newSeedToken: deps.newSeedToken,
+      notifier,
+      hooks: deps.hooks ?? {},
+    },
+    { deleteTimeoutMs: deps.deleteTimeoutMs ?? 300_000, maxConcurrentReads: deps.maxConcurrentReads ?? 4 },
+  );
+}

@@ -1,0 +1,304 @@
+// The background half of the workflow: provisioning an approved request step by step,
+// watching it until it has an address, and deleting it. Every state change is one
+// conditional store.transition (with its audit row); progress goes through store.update,
+// which also refuses to write once the request left the expected state (a Delete pressed
+// mid-way stops provisioning at its next step). Each step is safe to repeat after a crash:
+// the MAC allocation is idempotent per request, and the job is looked up by its meta
+// before it is submitted.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { VmbotError, type Problem } from '../domain/problem.js';
+import type { VmRequest } from '../domain/request.js';
+import type { RequestState } from '../domain/states.js';
+import { VM_TASK_NAME, type AllocationInfo } from '../nomad/port.js';
+import type { PublishTarget } from '../cloudinit/port.js';
+import type { RequestPatch } from '../store/types.js';
+import { sshCommand } from './cards.js';
+import { SYSTEM, type Step, type WorkflowContext } from './context.js';
+import { toProblem } from './failures.js';
+import { Watcher, type WatchProgress } from './watcher.js';
+
+export interface LifecycleOptions {
+  /** How long deletion waits for the job's allocations to stop before trying again later. */
+  deleteTimeoutMs: number;
+  maxConcurrentReads: number;
+}
+
+const PROVISIONING_STATES: readonly RequestState[] = ['approved', 'provisioning'];
+
+/** Thrown internally when the request left the state a step expects (e.g. deleted meanwhile). */
+class Superseded extends Error {}
+
+export function publishTarget(req: VmRequest): PublishTarget {
+  return { requestId: req.id, vmName: req.name, seedToken: req.seedToken ?? '' };
+}
+
+/** An allocation still holds the VM's MAC until QEMU is gone. */
+export function holdsMac(alloc: AllocationInfo): boolean {
+  return alloc.clientStatus === 'running' || (alloc.clientStatus === 'pending' && alloc.desiredStatus === 'run');
+}
+
+export class Lifecycle {
+  readonly watcher: Watcher;
+  private readonly tasks = new Map<string, Promise<void>>();
+  private readonly abort = new AbortController();
+
+  constructor(
+    private readonly ctx: WorkflowContext,
+    private readonly opts: LifecycleOptions,
+  ) {
+    this.watcher = new Watcher({
+      nomad: ctx.nomad,
+      logger: ctx.logger.child({ part: 'watcher' }),
+      pollIntervalMs: ctx.config.nomad.pollInterval,
+      ipTimeoutMs: ctx.config.nomad.ipTimeout,
+      maxConcurrent: opts.maxConcurrentReads,
+      events: {
+        onProgress: (id, patch) => this.onWatchProgress(id, patch),
+        onAddress: (id, address) => this.onAddress(id, address),
+        onFailure: (id, failure) => this.fail(id, failure),
+      },
+    });
+  }
+
+  get closed(): boolean {
+    return this.abort.signal.aborted;
+  }
+
+  /** Runs one background task per request at a time (a later one waits for the earlier). */
+  run(requestId: string, fn: () => Promise<void>): Promise<void> {
+    const previous = this.tasks.get(requestId) ?? Promise.resolve();
+    const task = previous
+      .then(() => (this.closed ? undefined : fn()))
+      .catch((err: unknown) => this.ctx.logger.error({ err, requestId }, 'background task failed'))
+      .finally(() => {
+        if (this.tasks.get(requestId) === task) this.tasks.delete(requestId);
+      });
+    this.tasks.set(requestId, task);
+    return task;
+  }
+
+  async close(): Promise<void> {
+    this.abort.abort();
+    await this.watcher.close();
+    await Promise.allSettled([...this.tasks.values()]);
+  }
+
+  private step(step: Step, requestId: string): void {
+    this.ctx.hooks.step?.(step, requestId);
+  }
+
+  private async patch(id: string, patch: RequestPatch, states: readonly RequestState[] = PROVISIONING_STATES): Promise<VmRequest> {
+    const updated = await this.ctx.store.requests.update(id, states, patch);
+    if (!updated) throw new Superseded(`request ${id} is no longer in ${states.join('/')}`);
+    this.ctx.notifier.cardChanged(id);
+    return updated;
+  }
+
+  // ---- provisioning -------------------------------------------------------------------
+
+  /**
+   * From approved (or provisioning, after a restart or a Retry) to a submitted job being
+   * watched. `fresh`: a Retry; an old job of ours is purged and submitted again rather
+   * than adopted (adopting it would only watch the same failure again).
+   */
+  async provision(id: string, opts: { fresh: boolean }): Promise<void> {
+    const { store, nomad, publisher, renderer, config } = this.ctx;
+    let req = await store.requests.get(id);
+    if (!req) return;
+    if (req.state === 'approved') {
+      req = await store.requests.transition(id, 'approved', 'provisioning', {}, { actor: SYSTEM, action: 'state:approved->provisioning' });
+      if (!req) return;
+      this.ctx.notifier.cardChanged(id);
+      this.step('after_provisioning', id);
+    }
+    if (req.state !== 'provisioning') return;
+    try {
+      const mac = await store.macs.allocate(id);
+      this.step('after_mac_allocate', id);
+      if (req.mac !== mac) {
+        req = await this.patch(id, { mac, progress: 'mac' });
+        await store.audit.append({ actor: SYSTEM, action: 'mac_allocated', requestId: id, vmName: req.name, detail: mac });
+      } else if (req.progress === null) {
+        req = await this.patch(id, { progress: 'mac' });
+      }
+      this.step('after_mac', id);
+
+      const jobId = req.jobId ?? `${config.nomad.jobPrefix}${req.name}`;
+      const seedToken = req.seedToken ?? this.ctx.newSeedToken();
+      if (req.jobId !== jobId || req.seedToken !== seedToken) req = await this.patch(id, { jobId, seedToken });
+      const distro = config.distros.find((d) => d.name === req!.distro);
+      const size = config.sizes.find((s) => s.name === req!.size);
+      if (!distro || !size) {
+        throw new VmbotError('config_invalid', `The ${distro ? 'size' : 'distro'} "${distro ? req.size : req.distro}" is no longer in the configuration. Add it back (or deny and ask for a new request), then press Retry.`, distro ? 'sizes' : 'distros');
+      }
+      const target = publishTarget(req);
+      const rendered = renderer.render({
+        requestId: id,
+        name: req.name,
+        jobId,
+        datacenters: config.nomad.datacenters,
+        mac,
+        seedUrl: publisher.seedUrl(target),
+        distro: { name: distro.name, label: distro.label, image: distro.image },
+        size: { name: size.name, label: size.label, cpu: size.cpu, memory: size.memory },
+        login: req.login,
+        sshKeys: req.sshKeys,
+        taskName: VM_TASK_NAME,
+      });
+      this.step('after_render', id);
+      try {
+        await publisher.publish(target, { metaData: rendered.metaData, userData: rendered.userData });
+      } catch (err) {
+        if (err instanceof VmbotError) throw err;
+        throw new VmbotError('publish_failed', `The cloud-init files could not be published (${err instanceof Error ? err.message : String(err)}). Check the publisher, then press Retry.`, 'cloudInit', { cause: err });
+      }
+      this.step('after_publish', id);
+
+      let job = await nomad.getJob(jobId);
+      if (job && job.meta.vmbot_request !== id) {
+        throw new VmbotError(
+          'name_taken',
+          `A Nomad job "${jobId}" already exists and was not made by this request${job.meta.vmbot_request ? ` (it belongs to request ${job.meta.vmbot_request})` : ' (a hand-made job?)'}. Remove or rename that job, then press Retry.`,
+          'name',
+        );
+      }
+      if (job && (opts.fresh || job.stop || job.status === 'dead')) {
+        // Ours, but finished or failed: purge it and wait for QEMU to let go of the MAC.
+        await nomad.stopJob(jobId);
+        await this.waitAllocationsStopped(jobId);
+        job = null;
+      }
+      this.step('after_job_check', id);
+      if (job) {
+        await store.audit.append({ actor: SYSTEM, action: 'job_adopted', requestId: id, vmName: req.name, detail: `${jobId} already runs for this request; not submitted again` });
+        if (req.progress === 'mac' || req.progress === null) req = await this.patch(id, { progress: 'submitted' });
+      } else {
+        const submitted = await nomad.submitJob(rendered.job);
+        this.step('after_submit', id);
+        req = await this.patch(id, { evalId: submitted.evalId, progress: 'submitted', allocId: null, logOffset: 0 });
+        await store.audit.append({ actor: SYSTEM, action: 'job_submitted', requestId: id, vmName: req.name, detail: `${jobId} (evaluation ${submitted.evalId})` });
+      }
+      this.step('after_submit_recorded', id);
+      this.watch(req);
+    } catch (err) {
+      if (err instanceof Superseded) {
+        this.ctx.logger.info({ requestId: id }, 'provisioning stopped: the request changed state meanwhile');
+        return;
+      }
+      if (this.closed) return; // shutting down: resume() continues after the restart
+
+      const p = toProblem(err);
+      this.ctx.logger.warn({ requestId: id, code: p.code, err }, 'provisioning failed');
+      await this.fail(id, p);
+    }
+  }
+
+  watch(req: VmRequest): void {
+    if (!req.jobId || !req.mac) return;
+    this.watcher.watch({ requestId: req.id, jobId: req.jobId, mac: req.mac, allocId: req.allocId, logOffset: req.logOffset, progress: req.progress });
+  }
+
+  private async onWatchProgress(id: string, patch: WatchProgress): Promise<void> {
+    const first = patch.allocId !== undefined && patch.logOffset === 0;
+    await this.patch(id, patch, ['provisioning']).catch((err: unknown) => {
+      if (err instanceof Superseded) this.watcher.unwatch(id);
+      else throw err;
+    });
+    if (first) this.step('after_allocation', id);
+  }
+
+  private async onAddress(id: string, found: { ipv4?: string; ipv6: string[] }): Promise<void> {
+    const address = { ...(found.ipv4 ? { ipv4: found.ipv4 } : {}), ipv6: found.ipv6, seenAt: this.ctx.now().toISOString() };
+    const shown = found.ipv4 ?? found.ipv6[0] ?? '';
+    const req = await this.ctx.store.requests.transition(id, 'provisioning', 'running', { address, progress: 'address', failure: null }, {
+      actor: SYSTEM,
+      action: 'state:provisioning->running',
+      detail: `address ${shown}`,
+    });
+    if (!req) return;
+    this.step('after_address', id);
+    this.ctx.notifier.cardChanged(id);
+    await this.ctx.notifier.notify(req.requester, {
+      kind: 'up',
+      requestId: id,
+      name: req.name,
+      ...(address.ipv4 ? { ipv4: address.ipv4 } : {}),
+      ...(address.ipv6.length ? { ipv6: address.ipv6 } : {}),
+      ssh: sshCommand(req.login, address) ?? '',
+    });
+  }
+
+  /** approved/provisioning → failed, with the reason; admins get Retry, the member a 'delayed' notice. */
+  async fail(id: string, failure: Problem | { code: string; message: string; consoleTail?: string[] }): Promise<void> {
+    this.watcher.unwatch(id);
+    const stored = { code: failure.code, message: failure.message, ...('consoleTail' in failure && failure.consoleTail ? { consoleTail: failure.consoleTail } : {}) };
+    const req = await this.ctx.store.requests.transition(id, PROVISIONING_STATES, 'failed', { failure: stored }, {
+      actor: SYSTEM,
+      action: 'state:provisioning->failed',
+      detail: `${failure.code}: ${failure.message}`,
+    });
+    if (!req) return;
+    this.ctx.notifier.cardChanged(id);
+    await this.ctx.notifier.notify(req.requester, {
+      kind: 'delayed',
+      requestId: id,
+      name: req.name,
+      reason: `${failure.message} The admins have been told and can retry.`,
+    });
+  }
+
+  // ---- deletion -----------------------------------------------------------------------
+
+  /**
+   * deleting → deleted: stop + purge the job, unpublish, wait until no allocation holds
+   * the MAC, release it. A Nomad outage does not lose the deletion: it is tried again with
+   * a growing pause (and resumed after a restart, the request staying in `deleting`).
+   */
+  async deleteVm(id: string): Promise<void> {
+    this.watcher.unwatch(id);
+    for (let attempt = 0; !this.closed; attempt++) {
+      try {
+        const done = await this.deleteOnce(id);
+        if (done) return;
+      } catch (err) {
+        const p = toProblem(err);
+        this.ctx.logger.warn({ requestId: id, code: p.code, err, attempt }, 'deletion not finished; will try again');
+        if (attempt === 0) await this.ctx.store.audit.append({ actor: SYSTEM, action: 'delete_delayed', requestId: id, detail: `${p.code}: ${p.message}` });
+      }
+      const pause = Math.min(this.ctx.config.nomad.pollInterval * 2 ** Math.min(attempt, 6), 60_000);
+      await sleep(pause, undefined, { signal: this.abort.signal }).catch(() => undefined);
+    }
+  }
+
+  private async deleteOnce(id: string): Promise<boolean> {
+    const { store, nomad, publisher } = this.ctx;
+    const req = await store.requests.get(id);
+    if (!req || req.state !== 'deleting') return true;
+    if (req.jobId) await nomad.stopJob(req.jobId);
+    this.step('after_stop', id);
+    if (req.seedToken) await publisher.unpublish(publishTarget(req));
+    this.step('after_unpublish', id);
+    if (req.jobId) await this.waitAllocationsStopped(req.jobId);
+    await store.macs.releaseForRequest(id);
+    this.step('after_release', id);
+    const deleted = await store.requests.transition(id, 'deleting', 'deleted', {}, { actor: SYSTEM, action: 'state:deleting->deleted', detail: req.mac ? `MAC ${req.mac} released` : null });
+    if (!deleted) return true;
+    this.ctx.notifier.cardChanged(id);
+    await this.ctx.notifier.notify(deleted.requester, { kind: 'deleted', requestId: id, name: deleted.name });
+    return true;
+  }
+
+  /** Polls the job's allocations until none holds the MAC (QEMU gone), or throws at the deadline. */
+  private async waitAllocationsStopped(jobId: string): Promise<void> {
+    const deadline = Date.now() + this.opts.deleteTimeoutMs;
+    for (;;) {
+      const allocs = await this.ctx.nomad.listAllocations(jobId);
+      const holding = allocs.filter(holdsMac);
+      if (holding.length === 0) return;
+      if (Date.now() > deadline) {
+        throw new VmbotError('nomad_error', `Allocation(s) ${holding.map((a) => a.id.slice(0, 8)).join(', ')} of ${jobId} are still running after the job was stopped; the MAC stays taken until they stop.`);
+      }
+      await sleep(this.ctx.config.nomad.pollInterval, undefined, { signal: this.abort.signal });
+    }
+  }
+}

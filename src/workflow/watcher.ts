@@ -1,0 +1,279 @@
+// Watches submitted VMs until their guest prints its address (DESIGN §2 "Where the address
+// shows up"). One scheduler for every watched VM: each tick queues the VMs that are not
+// already being polled, and at most `maxConcurrent` polls run at once, so 50 VMs do not
+// open 50 log channels on the SSH adapter. Logs are read incrementally by byte offset and
+// the offset is persisted (via onProgress) so a restart continues where it stopped.
+import type { Logger } from '../log.js';
+import { ConsoleScanner } from '../domain/ciinfo.js';
+import type { ProgressStep } from '../domain/states.js';
+import { PROGRESS_STEPS } from '../domain/states.js';
+import { NomadError, VM_TASK_NAME, type AllocationInfo, type NomadPort, type TaskState } from '../nomad/port.js';
+
+/** What the watcher needs of a console parser (domain/ciinfo's ConsoleScanner). */
+export interface Scanner {
+  push(chunk: Buffer | string): void;
+  readonly address: { ipv4?: string; ipv6: string[] } | null;
+  tail(): string[];
+}
+
+export interface WatchTarget {
+  requestId: string;
+  jobId: string;
+  mac: string;
+  /** From the store: the allocation and offset a previous process had reached. */
+  allocId: string | null;
+  logOffset: number;
+  progress: ProgressStep | null;
+}
+
+export interface WatchProgress {
+  allocId?: string;
+  logOffset?: number;
+  progress?: ProgressStep;
+}
+
+export interface WatcherEvents {
+  /** Persist how far we got (allocation, offset of the last complete line, progress step). */
+  onProgress(requestId: string, patch: WatchProgress): Promise<void>;
+  onAddress(requestId: string, address: { ipv4?: string; ipv6: string[] }): Promise<void>;
+  onFailure(requestId: string, failure: { code: 'task_failed' | 'ip_timeout'; message: string; consoleTail?: string[] }): Promise<void>;
+}
+
+export interface WatcherOptions {
+  nomad: NomadPort;
+  logger: Logger;
+  events: WatcherEvents;
+  pollIntervalMs: number;
+  ipTimeoutMs: number;
+  /** Polls running at once (each may hold an SSH channel). */
+  maxConcurrent?: number;
+  now?: () => number;
+  newScanner?: (mac: string) => Scanner;
+}
+
+interface Watched {
+  target: WatchTarget;
+  allocId: string | null;
+  /** Next byte to read from the current allocation's stdout. */
+  offset: number;
+  /** Offset just after the last newline read: what is persisted, so a restart re-reads a partial line whole. */
+  lineStart: number;
+  scanner: Scanner;
+  progress: number;
+  deadline: number;
+  busy: boolean;
+  done: boolean;
+}
+
+/**
+ * After a restart the scanner starts empty; a ci-info table the old process was half-way
+ * through would lose its title and header. Re-reading a bounded stretch before the stored
+ * offset (a boot's tables are ~2 KB) restores that context without reading the whole log.
+ */
+export const RESUME_REWIND_BYTES = 8192;
+const resumeOffset = (stored: number): number => Math.max(0, stored - RESUME_REWIND_BYTES);
+
+const FAILURE_EVENT_NOISE = new Set(['Not Restarting', 'Killing', 'Killed', 'Restarting', 'Received', 'Task Setup']);
+
+/** Nomad's own words for why the task failed: the last informative event message. */
+export function failureMessage(task: TaskState | undefined): string {
+  const events = task?.events ?? [];
+  for (let i = events.length - 1; i >= 0; i--) {
+    const event = events[i]!;
+    if (event.message && !FAILURE_EVENT_NOISE.has(event.type)) return `${event.type}: ${event.message}`;
+  }
+  const last = [...events].reverse().find((e) => e.message);
+  return last ? `${last.type}: ${last.message}` : 'the VM task failed (Nomad gave no message)';
+}
+
+const TERMINAL = new Set(['complete', 'failed', 'lost']);
+
+/**
+ * The allocation to follow: the stored one, then along NextAllocation (a reschedule), or
+ * the newest when the stored one is gone or ended and a newer one exists.
+ */
+export function currentAllocation(allocs: AllocationInfo[], known: string | null): AllocationInfo | undefined {
+  if (allocs.length === 0) return undefined;
+  const newest = allocs.reduce((a, b) => (b.createIndex > a.createIndex ? b : a));
+  let current = known ? allocs.find((a) => a.id === known) : undefined;
+  const seen = new Set<string>();
+  while (current?.nextAllocation && !seen.has(current.id)) {
+    seen.add(current.id);
+    const next = allocs.find((a) => a.id === current!.nextAllocation);
+    if (!next) break;
+    current = next;
+  }
+  if (!current) return newest;
+  if (TERMINAL.has(current.clientStatus) && newest.createIndex > current.createIndex) return newest;
+  return current;
+}
+
+export class Watcher {
+  private readonly watched = new Map<string, Watched>();
+  private readonly queue: Watched[] = [];
+  private active = 0;
+  private readonly inflight = new Set<Promise<void>>();
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly maxConcurrent: number;
+  private readonly now: () => number;
+  private readonly newScanner: (mac: string) => Scanner;
+
+  constructor(private readonly opts: WatcherOptions) {
+    this.maxConcurrent = opts.maxConcurrent ?? 4;
+    this.now = opts.now ?? Date.now;
+    this.newScanner = opts.newScanner ?? ((mac) => new ConsoleScanner(mac));
+  }
+
+  get size(): number {
+    return this.watched.size;
+  }
+
+  isWatching(requestId: string): boolean {
+    return this.watched.has(requestId);
+  }
+
+  /** Starts (or keeps) watching a VM. The ip timeout counts from now. */
+  watch(target: WatchTarget): void {
+    if (this.closed || this.watched.has(target.requestId)) return;
+    this.watched.set(target.requestId, {
+      target,
+      allocId: target.allocId,
+      offset: resumeOffset(target.logOffset),
+      lineStart: resumeOffset(target.logOffset),
+      scanner: this.newScanner(target.mac),
+      progress: target.progress ? PROGRESS_STEPS.indexOf(target.progress) : -1,
+      deadline: this.now() + this.opts.ipTimeoutMs,
+      busy: false,
+      done: false,
+    });
+    this.schedule(0);
+  }
+
+  unwatch(requestId: string): void {
+    const w = this.watched.get(requestId);
+    if (w) w.done = true;
+    this.watched.delete(requestId);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.queue.length = 0;
+    for (const w of this.watched.values()) w.done = true;
+    this.watched.clear();
+    await Promise.allSettled([...this.inflight]);
+  }
+
+  private schedule(delay: number): void {
+    if (this.closed || this.timer || this.watched.size === 0) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.tick();
+    }, delay);
+  }
+
+  private tick(): void {
+    for (const w of this.watched.values()) {
+      if (!w.busy) {
+        w.busy = true;
+        this.queue.push(w);
+      }
+    }
+    this.drain();
+    this.schedule(this.opts.pollIntervalMs);
+  }
+
+  private drain(): void {
+    while (this.active < this.maxConcurrent && this.queue.length > 0) {
+      const w = this.queue.shift()!;
+      this.active += 1;
+      const p = this.poll(w)
+        .catch((err: unknown) => this.opts.logger.warn({ err, requestId: w.target.requestId }, 'watcher poll failed; will try again'))
+        .finally(() => {
+          w.busy = false;
+          this.active -= 1;
+          this.inflight.delete(p);
+          this.drain();
+        });
+      this.inflight.add(p);
+    }
+  }
+
+  private async advance(w: Watched, step: ProgressStep, extra: WatchProgress = {}): Promise<void> {
+    const index = PROGRESS_STEPS.indexOf(step);
+    if (index <= w.progress) {
+      if (Object.keys(extra).length > 0) await this.opts.events.onProgress(w.target.requestId, extra);
+      return;
+    }
+    w.progress = index;
+    await this.opts.events.onProgress(w.target.requestId, { ...extra, progress: step });
+  }
+
+  private async finish(w: Watched, fn: () => Promise<void>): Promise<void> {
+    if (w.done) return;
+    this.unwatch(w.target.requestId);
+    await fn();
+  }
+
+  /** One look at one VM: its allocations, then new console output. */
+  private async poll(w: Watched): Promise<void> {
+    if (w.done) return;
+    const { nomad, events } = this.opts;
+    const id = w.target.requestId;
+    if (this.now() > w.deadline) {
+      const minutes = Math.round(this.opts.ipTimeoutMs / 60_000);
+      await this.finish(w, () =>
+        events.onFailure(id, {
+          code: 'ip_timeout',
+          message: `The VM printed no address within ${minutes >= 1 ? `${minutes} min` : `${this.opts.ipTimeoutMs} ms`}. Check the console tail below (network, DHCP lease, cloud-init), then press Retry.`,
+          consoleTail: w.scanner.tail(),
+        }),
+      );
+      return;
+    }
+
+    const allocs = await nomad.listAllocations(w.target.jobId);
+    const alloc = currentAllocation(allocs, w.allocId);
+    if (!alloc || w.done) return;
+    if (alloc.id !== w.allocId) {
+      // A new allocation (first placement or a reschedule) boots afresh: new scanner, offset 0.
+      if (w.allocId) this.opts.logger.info({ requestId: id, from: w.allocId, to: alloc.id }, 'following the replacement allocation');
+      w.allocId = alloc.id;
+      w.offset = 0;
+      w.lineStart = 0;
+      w.scanner = this.newScanner(w.target.mac);
+      await events.onProgress(id, { allocId: alloc.id, logOffset: 0 });
+    }
+
+    const task = alloc.taskStates[VM_TASK_NAME];
+    if ((alloc.clientStatus === 'failed' || task?.failed) && !alloc.nextAllocation) {
+      await this.finish(w, () => events.onFailure(id, { code: 'task_failed', message: failureMessage(task) }));
+      return;
+    }
+    if (alloc.clientStatus !== 'running') return;
+    await this.advance(w, 'allocation_running');
+
+    let chunk;
+    try {
+      chunk = await nomad.readLogs(alloc.id, VM_TASK_NAME, w.offset);
+    } catch (err) {
+      if (err instanceof NomadError && err.code === 'task_not_started') return;
+      if (err instanceof NomadError && err.code === 'not_found') {
+        w.allocId = null; // gone (garbage-collected): pick the newest next time
+        return;
+      }
+      throw err;
+    }
+    if (w.done || chunk.data.length === 0) return;
+    w.scanner.push(chunk.data);
+    const lastNewline = chunk.data.lastIndexOf(0x0a);
+    if (lastNewline >= 0) w.lineStart = w.offset + lastNewline + 1;
+    w.offset = chunk.nextOffset;
+    await this.advance(w, 'booting', { allocId: alloc.id, logOffset: w.lineStart });
+
+    const address = w.scanner.address;
+    if (address) await this.finish(w, () => events.onAddress(id, address));
+  }
+}

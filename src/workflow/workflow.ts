@@ -1,0 +1,264 @@
+// The use cases (src/workflow/api.ts): each one decides authorization from the Actor,
+// makes at most one conditional state change (the store's transition decides races), and
+// reports expected failures as Problems with a code, a message and, when useful, a field.
+// Long work (provisioning, deletion) runs in the background on the Lifecycle.
+import { fail, ok, problem, VmbotError, type Problem, type Result } from '../domain/problem.js';
+import type { Actor, MemberRef, RequestInput, VmRequest } from '../domain/request.js';
+import { NAME_HOLDING_STATES, RESUMABLE_STATES, type RequestState } from '../domain/states.js';
+import { validateReason, validateRequest } from '../domain/validation.js';
+import type { ChatSurface, RequestCardView, RequestFormView, VmSummaryView } from '../chat/views.js';
+import type { VmWorkflow } from './api.js';
+import { describeMember, isAdmin, sameMember } from './authz.js';
+import { stateLabel, toCard, toSummary } from './cards.js';
+import type { WorkflowContext } from './context.js';
+import { Lifecycle } from './lifecycle.js';
+
+/** States from which Delete is accepted (pending requests are cancelled or denied instead). */
+const DELETABLE: readonly RequestState[] = ['approved', 'provisioning', 'running', 'failed', 'lost'];
+
+function memberOf(actor: Actor): MemberRef {
+  return { platform: actor.platform, userId: actor.userId, ...(actor.displayName ? { displayName: actor.displayName } : {}) };
+}
+
+export class Workflow implements VmWorkflow {
+  readonly lifecycle: Lifecycle;
+
+  constructor(
+    private readonly ctx: WorkflowContext,
+    opts: { deleteTimeoutMs: number; maxConcurrentReads: number },
+  ) {
+    this.lifecycle = new Lifecycle(ctx, opts);
+  }
+
+  isAdmin(actor: Actor): boolean {
+    return isAdmin(this.ctx.config, actor);
+  }
+
+  attachSurface(surface: ChatSurface): void {
+    this.ctx.notifier.attach(surface);
+  }
+
+  onCard(listener: (card: RequestCardView) => void): () => void {
+    return this.ctx.notifier.onCard(listener);
+  }
+
+  async card(requestId: string): Promise<RequestCardView | undefined> {
+    const req = await this.ctx.store.requests.get(requestId);
+    return req ? toCard(this.ctx.config, req, this.ctx.notifier.currentVersion(requestId)) : undefined;
+  }
+
+  async requestForm(actor: Actor): Promise<RequestFormView> {
+    const profile = await this.ctx.store.members.getProfile(memberOf(actor));
+    return {
+      distros: this.ctx.config.distros.map((d) => ({ value: d.name, label: d.label })),
+      sizes: this.ctx.config.sizes.map((s) => ({ value: s.name, label: s.label })),
+      prefill: profile ? { login: profile.login, sshKeys: profile.sshKeys.join('\n') } : {},
+    };
+  }
+
+  async submitRequest(actor: Actor, input: RequestInput): Promise<Result<VmSummaryView>> {
+    const { config, store } = this.ctx;
+    const valid = validateRequest(input, { distros: config.distros, sizes: config.sizes, jobPrefix: config.nomad.jobPrefix });
+    if (!valid.ok) return valid;
+    const member = memberOf(actor);
+    const max = config.policy.maxVmsPerMember;
+    if (max > 0) {
+      const held = await store.requests.list({ requester: member, states: NAME_HOLDING_STATES });
+      if (held.length >= max) {
+        return fail(problem('quota_exceeded', `You already have ${held.length} VM(s) or requests; the limit is ${max}. Delete one you no longer need, then ask again.`));
+      }
+    }
+    let req: VmRequest;
+    try {
+      req = await store.requests.create({ ...valid.value, requester: member }, { actor: member, action: 'request', detail: `${valid.value.distro}, ${valid.value.size}` });
+    } catch (err) {
+      if (err instanceof VmbotError) return fail(err.toProblem());
+      throw err;
+    }
+    await store.members.saveProfile(member, { login: req.login, sshKeys: req.sshKeys });
+    this.ctx.notifier.cardChanged(req.id);
+    await this.ctx.notifier.notify(member, { kind: 'requested', requestId: req.id, name: req.name });
+    return ok(toSummary(config, req));
+  }
+
+  async approve(actor: Actor, requestId: string): Promise<Result<VmSummaryView>> {
+    const { config, store } = this.ctx;
+    const req = await store.requests.get(requestId);
+    if (!req) return this.notFound(requestId);
+    if (!this.isAdmin(actor)) return this.refuse(actor, 'approve', req, problem('forbidden', 'Only vmbot admins can approve requests.'));
+    if (sameMember(req.requester, actor) && !config.policy.allowSelfApproval) {
+      return this.refuse(actor, 'approve', req, problem('self_approval', 'You cannot approve your own request; ask another admin.'));
+    }
+    if (req.state !== 'pending') return this.refuse(actor, 'approve', req, this.alreadyDecided(req));
+    const member = memberOf(actor);
+    const at = this.ctx.now().toISOString();
+    const approved = await store.requests.transition(
+      requestId,
+      'pending',
+      'approved',
+      {
+        decision: { by: member, at, verb: 'approved' },
+        approvedAt: at,
+        // Fixed now so that a Retry or a restart resubmits the very same job and seed path.
+        jobId: `${config.nomad.jobPrefix}${req.name}`,
+        seedToken: this.ctx.newSeedToken(),
+      },
+      { actor: member, action: 'approve' },
+    );
+    if (!approved) return this.lostRace(actor, 'approve', requestId);
+    this.ctx.hooks.step?.('after_approve', requestId);
+    this.ctx.notifier.cardChanged(requestId);
+    await this.ctx.notifier.notify(approved.requester, { kind: 'approved', requestId, name: approved.name, by: member });
+    void this.lifecycle.run(requestId, () => this.lifecycle.provision(requestId, { fresh: false }));
+    return ok(toSummary(config, approved));
+  }
+
+  async deny(actor: Actor, requestId: string, reason: string): Promise<Result<VmSummaryView>> {
+    const { config, store } = this.ctx;
+    const req = await store.requests.get(requestId);
+    if (!req) return this.notFound(requestId);
+    if (!this.isAdmin(actor)) return this.refuse(actor, 'deny', req, problem('forbidden', 'Only vmbot admins can deny requests.'));
+    if (reason.trim() === '') return fail(problem('reason_required', 'Give a reason: the member sees it and can ask again with what was missing.', 'reason'));
+    const checked = validateReason(reason);
+    if (!checked.ok) return checked;
+    if (req.state !== 'pending') return this.refuse(actor, 'deny', req, this.alreadyDecided(req));
+    const member = memberOf(actor);
+    const denied = await store.requests.transition(
+      requestId,
+      'pending',
+      'denied',
+      { decision: { by: member, at: this.ctx.now().toISOString(), verb: 'denied', reason: checked.value } },
+      { actor: member, action: 'deny', detail: checked.value },
+    );
+    if (!denied) return this.lostRace(actor, 'deny', requestId);
+    this.ctx.notifier.cardChanged(requestId);
+    await this.ctx.notifier.notify(denied.requester, { kind: 'denied', requestId, name: denied.name, by: member, reason: checked.value });
+    return ok(toSummary(config, denied));
+  }
+
+  async cancel(actor: Actor, ref: string): Promise<Result<VmSummaryView>> {
+    const req = await this.resolve(ref);
+    if (!req) return this.notFound(ref);
+    if (!sameMember(req.requester, actor)) return this.refuse(actor, 'cancel', req, problem('forbidden', 'Only the member who asked for this VM can cancel the request.'));
+    if (req.state !== 'pending') {
+      return this.refuse(actor, 'cancel', req, problem('wrong_state', `"${req.name}" is ${stateLabel(req).toLowerCase()}, no longer waiting for approval${DELETABLE.includes(req.state) ? ': use delete instead' : ''}.`));
+    }
+    const member = memberOf(actor);
+    const cancelled = await this.ctx.store.requests.transition(
+      req.id,
+      'pending',
+      'cancelled',
+      { decision: { by: member, at: this.ctx.now().toISOString(), verb: 'cancelled' } },
+      { actor: member, action: 'cancel' },
+    );
+    if (!cancelled) return this.lostRace(actor, 'cancel', req.id);
+    this.ctx.notifier.cardChanged(req.id);
+    return ok(toSummary(this.ctx.config, cancelled));
+  }
+
+  async retry(actor: Actor, requestId: string): Promise<Result<VmSummaryView>> {
+    const req = await this.ctx.store.requests.get(requestId);
+    if (!req) return this.notFound(requestId);
+    if (!this.isAdmin(actor)) return this.refuse(actor, 'retry', req, problem('forbidden', 'Only vmbot admins can retry a failed VM.'));
+    if (req.state !== 'failed') return this.refuse(actor, 'retry', req, problem('wrong_state', `"${req.name}" is ${stateLabel(req).toLowerCase()}; only a failed VM can be retried.`));
+    const member = memberOf(actor);
+    const again = await this.ctx.store.requests.transition(requestId, 'failed', 'provisioning', { failure: null }, {
+      actor: member,
+      action: 'retry',
+      detail: req.failure ? `after ${req.failure.code}: ${req.failure.message}` : null,
+    });
+    if (!again) return this.lostRace(actor, 'retry', requestId);
+    this.ctx.notifier.cardChanged(requestId);
+    void this.lifecycle.run(requestId, () => this.lifecycle.provision(requestId, { fresh: true }));
+    return ok(toSummary(this.ctx.config, again));
+  }
+
+  async delete(actor: Actor, ref: string): Promise<Result<VmSummaryView>> {
+    const req = await this.resolve(ref);
+    if (!req) return this.notFound(ref);
+    if (!this.mayActOn(actor, req)) return this.refuse(actor, 'delete', req, problem('forbidden', 'You can only delete your own VMs; ask an admin.'));
+    if (!DELETABLE.includes(req.state)) {
+      const hint = req.state === 'pending' ? ' It is still waiting for approval: cancel the request instead.' : '';
+      return this.refuse(actor, 'delete', req, problem('wrong_state', `"${req.name}" is ${stateLabel(req).toLowerCase()}, so there is nothing to delete.${hint}`));
+    }
+    const member = memberOf(actor);
+    const deleting = await this.ctx.store.requests.transition(req.id, DELETABLE, 'deleting', {}, { actor: member, action: 'delete', detail: `from ${req.state}` });
+    if (!deleting) return this.lostRace(actor, 'delete', req.id);
+    this.lifecycle.watcher.unwatch(req.id);
+    this.ctx.notifier.cardChanged(req.id);
+    void this.lifecycle.run(req.id, () => this.lifecycle.deleteVm(req.id));
+    return ok(toSummary(this.ctx.config, deleting));
+  }
+
+  ip(actor: Actor, name: string): Promise<Result<VmSummaryView>> {
+    return this.show(actor, name, 'ip');
+  }
+
+  status(actor: Actor, name: string): Promise<Result<VmSummaryView>> {
+    return this.show(actor, name, 'status');
+  }
+
+  async list(actor: Actor): Promise<Result<VmSummaryView[]>> {
+    const filter = this.isAdmin(actor) ? { states: NAME_HOLDING_STATES } : { requester: memberOf(actor), states: NAME_HOLDING_STATES };
+    const reqs = await this.ctx.store.requests.list(filter);
+    return ok(reqs.map((r) => toSummary(this.ctx.config, r)));
+  }
+
+  async resume(): Promise<void> {
+    const reqs = await this.ctx.store.requests.list({ states: RESUMABLE_STATES });
+    for (const req of reqs) {
+      this.ctx.logger.info({ requestId: req.id, name: req.name, state: req.state }, 'resuming');
+      if (req.state === 'deleting') void this.lifecycle.run(req.id, () => this.lifecycle.deleteVm(req.id));
+      else void this.lifecycle.run(req.id, () => this.lifecycle.provision(req.id, { fresh: false }));
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.lifecycle.close();
+    await this.ctx.notifier.close();
+  }
+
+  // ---- helpers ------------------------------------------------------------------------
+
+  private mayActOn(actor: Actor, req: VmRequest): boolean {
+    return sameMember(req.requester, actor) || this.isAdmin(actor);
+  }
+
+  private async show(actor: Actor, name: string, verb: 'ip' | 'status'): Promise<Result<VmSummaryView>> {
+    const req = await this.resolve(name);
+    if (!req) return this.notFound(name);
+    if (!this.mayActOn(actor, req)) return this.refuse(actor, verb, req, problem('forbidden', `"${req.name}" is not your VM; ask its owner or an admin.`));
+    return ok(toSummary(this.ctx.config, req));
+  }
+
+  /** A request id, or the name of a VM that holds it now. */
+  private async resolve(ref: string): Promise<VmRequest | undefined> {
+    const trimmed = ref.trim();
+    if (!trimmed) return undefined;
+    return (await this.ctx.store.requests.get(trimmed)) ?? (await this.ctx.store.requests.findLiveByName(trimmed));
+  }
+
+  private notFound<T>(ref: string): Result<T> {
+    return fail(problem('not_found', `There is no VM or request "${ref}". /vm list shows yours.`, 'name'));
+  }
+
+  private alreadyDecided(req: VmRequest): Problem {
+    if (req.decision) {
+      return problem('wrong_state', `This request was already ${req.decision.verb} by ${describeMember(req.decision.by)} at ${req.decision.at}.`);
+    }
+    return problem('wrong_state', `This request is ${stateLabel(req).toLowerCase()}, not waiting for a decision.`);
+  }
+
+  /** The conditional transition lost to another click: tell who decided, and audit the refusal. */
+  private async lostRace<T>(actor: Actor, verb: string, requestId: string): Promise<Result<T>> {
+    const now = await this.ctx.store.requests.get(requestId);
+    if (!now) return this.notFound(requestId);
+    return this.refuse(actor, verb, now, this.alreadyDecided(now));
+  }
+
+  /** Every refused attempt leaves an audit row (`<verb>_refused`) naming the check that failed. */
+  private async refuse<T>(actor: Actor, verb: string, req: VmRequest, p: Problem): Promise<Result<T>> {
+    await this.ctx.store.audit.append({ actor: memberOf(actor), action: `${verb}_refused`, requestId: req.id, vmName: req.name, detail: `${p.code}: ${p.message}` });
+    return fail(p);
+  }
+}
