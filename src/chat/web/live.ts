@@ -1,0 +1,77 @@
+// Live updates for open pages, by server-sent events: every card change goes to every page
+// allowed to see that card, and a member's notices go to that member's pages only.
+import type { ServerResponse } from 'node:http';
+import type { MemberNotice, RequestCardView } from '../views.js';
+
+export interface LiveClient {
+  /** undefined: sees every card (admin view, production viewer). */
+  onlyMember?: string;
+  /** The member whose notices this page shows (local mode). */
+  member?: string;
+}
+
+interface Stream extends LiveClient {
+  res: ServerResponse;
+}
+
+/** How often a comment line keeps idle connections (and proxies) from timing out. */
+const HEARTBEAT_MS = 25_000;
+/** Notices a page that opens later still shows. */
+const NOTICE_BACKLOG = 20;
+
+export class LiveHub {
+  private readonly streams = new Set<Stream>();
+  private readonly notices = new Map<string, MemberNotice[]>();
+  private readonly heartbeat: NodeJS.Timeout;
+
+  constructor() {
+    this.heartbeat = setInterval(() => {
+      for (const s of this.streams) s.res.write(': keep-alive\n\n');
+    }, HEARTBEAT_MS);
+    this.heartbeat.unref();
+  }
+
+  open(res: ServerResponse, client: LiveClient): void {
+    res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+    // The first bytes tell the browser the stream is open (and how soon to reconnect).
+    res.write('retry: 2000\n: open\n\n');
+    const stream: Stream = { ...client, res };
+    this.streams.add(stream);
+    res.on('close', () => this.streams.delete(stream));
+  }
+
+  get size(): number {
+    return this.streams.size;
+  }
+
+  card(card: RequestCardView): void {
+    const data = frame('card', card);
+    for (const s of this.streams) {
+      if (s.onlyMember === undefined || (card.requester.platform === 'web' && card.requester.userId === s.onlyMember)) s.res.write(data);
+    }
+  }
+
+  notice(memberId: string, notice: MemberNotice): void {
+    const list = this.notices.get(memberId) ?? [];
+    list.push(notice);
+    if (list.length > NOTICE_BACKLOG) list.splice(0, list.length - NOTICE_BACKLOG);
+    this.notices.set(memberId, list);
+    const data = frame('notice', notice);
+    for (const s of this.streams) if (s.member === memberId) s.res.write(data);
+  }
+
+  backlog(memberId: string): MemberNotice[] {
+    return [...(this.notices.get(memberId) ?? [])];
+  }
+
+  close(): void {
+    clearInterval(this.heartbeat);
+    for (const s of this.streams) s.res.end();
+    this.streams.clear();
+  }
+}
+
+function frame(event: string, data: unknown): string {
+  // JSON never contains a raw newline, so one data: line carries the whole object.
+  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+}

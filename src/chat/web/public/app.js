@@ -1,0 +1,326 @@
+// vmbot web console: one page, no framework. Everything a member typed is shown with
+// textContent (never parsed as HTML), and every POST carries the X-Vmbot-As header (CSRF guard).
+'use strict';
+
+const state = { session: null, view: 'member', cards: new Map(), order: [], events: null, refreshTimer: null };
+
+const $ = (selector, root = document) => root.querySelector(selector);
+const $$ = (selector, root = document) => [...root.querySelectorAll(selector)];
+
+/** Creates an element with text content (never HTML) and attributes. */
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === 'text') node.textContent = String(value);
+    else if (key === 'onclick') node.addEventListener('click', value);
+    else node.setAttribute(key, String(value));
+  }
+  for (const child of children) if (child) node.append(child);
+  return node;
+}
+
+async function api(path, options = {}) {
+  const init = { method: options.method ?? 'GET', headers: { Accept: 'application/json' }, credentials: 'same-origin' };
+  if (init.method !== 'GET') {
+    init.headers['Content-Type'] = 'application/json';
+    init.headers['X-Vmbot-As'] = state.view;
+    init.body = JSON.stringify(options.body ?? {});
+  }
+  const sep = path.includes('?') ? '&' : '?';
+  const url = init.method === 'GET' && state.session?.mode === 'local' ? `${path}${sep}as=${state.view}` : path;
+  let res;
+  try {
+    res = await fetch(url, init);
+  } catch {
+    return { ok: false, problems: [{ code: 'unreachable', message: 'vmbot did not answer: is it still running?' }] };
+  }
+  try {
+    return await res.json();
+  } catch {
+    return { ok: false, problems: [{ code: 'http_' + res.status, message: `vmbot answered ${res.status} without details` }] };
+  }
+}
+
+const who = (m) => (m ? `${m.displayName || m.userId} (${m.platform})` : '');
+const isLocal = () => state.session?.mode === 'local';
+
+// ---------- problems next to their fields ----------
+
+function clearErrors(form) {
+  for (const p of $$('[data-error-for]', form)) p.textContent = '';
+}
+
+function showProblems(form, problems) {
+  for (const problem of problems) {
+    const slot = (problem.field && $(`[data-error-for="${CSS.escape(problem.field)}"]`, form)) || $('[data-error-for="_form"]', form);
+    if (!slot) continue;
+    slot.textContent = slot.textContent ? `${slot.textContent} ${problem.message}` : problem.message;
+  }
+}
+
+// ---------- request form ----------
+
+async function loadForm() {
+  const res = await api('/api/form');
+  if (!res.ok) return;
+  const form = $('#request-form');
+  const fill = (select, options) => {
+    select.replaceChildren(...options.map((o) => el('option', { value: o.value, text: o.label })));
+  };
+  fill(form.elements.distro, res.value.distros);
+  fill(form.elements.size, res.value.sizes);
+  if (res.value.prefill.login && !form.elements.login.value) form.elements.login.value = res.value.prefill.login;
+  if (res.value.prefill.sshKeys && !form.elements.sshKeys.value) form.elements.sshKeys.value = res.value.prefill.sshKeys;
+}
+
+async function submitRequest(event) {
+  event.preventDefault();
+  const form = event.currentTarget;
+  clearErrors(form);
+  const body = Object.fromEntries(['name', 'distro', 'size', 'login', 'sshKeys', 'reason'].map((k) => [k, form.elements[k].value]));
+  const button = $('button[type=submit]', form);
+  button.disabled = true;
+  const res = await api('/api/requests', { method: 'POST', body });
+  button.disabled = false;
+  if (!res.ok) return showProblems(form, res.problems);
+  form.elements.name.value = '';
+  form.elements.reason.value = '';
+  $('[data-error-for="_form"]', form).textContent = '';
+  refreshSoon();
+}
+
+// ---------- cards ----------
+
+function upsertCard(card) {
+  const known = state.cards.get(card.requestId);
+  if (known && known.version > card.version) return; // an older view arrived late
+  if (!known) state.order.unshift(card.requestId);
+  state.cards.set(card.requestId, card);
+  const node = renderCard(card);
+  const old = document.getElementById(`card-${card.requestId}`);
+  if (old) old.replaceWith(node);
+  else $('#cards').prepend(node);
+}
+
+function renderCard(card) {
+  const details = el('dl', {});
+  const row = (term, value) => {
+    if (value) details.append(el('dt', { text: term }), el('dd', { text: value }));
+  };
+  row('Requested by', who(card.requester));
+  row('Distribution', card.distroLabel);
+  row('Size', card.sizeLabel);
+  row('Login', card.login);
+  row('Reason', card.reason);
+  if (card.decision) row(card.decision.verb[0].toUpperCase() + card.decision.verb.slice(1) + ' by', who(card.decision.by) + (card.decision.reason ? ` — ${card.decision.reason}` : ''));
+
+  const progress = el('ol', { class: 'progress', 'aria-label': 'Progress' });
+  for (const item of card.progress) {
+    progress.append(el('li', { 'data-step': item.step, 'data-status': item.status }, el('span', { text: item.label }), item.detail ? el('span', { class: 'detail', text: item.detail }) : null));
+  }
+
+  const node = el('article', { class: 'card', id: `card-${card.requestId}`, 'data-state': card.state, 'data-request': card.requestId },
+    el('h3', {}, el('span', { class: 'name', text: card.name }), el('span', { class: 'state', text: card.stateLabel })),
+    details,
+    card.progress.length ? progress : null,
+    card.address ? el('p', { class: 'address' }, el('span', { text: 'Address: ' }), el('code', { class: 'ssh', text: card.address.ssh })) : null,
+    card.failure ? el('div', { class: 'failure' }, el('p', { text: `${card.failure.message} (${card.failure.code})` }), card.failure.consoleTail?.length ? el('pre', { text: card.failure.consoleTail.join('\n') }) : null) : null,
+  );
+  if (isLocal()) node.append(cardActions(card));
+  return node;
+}
+
+function cardActions(card) {
+  const box = el('div', { class: 'actions' });
+  const error = el('p', { class: 'form-error', role: 'alert' });
+  let actions = card.actions.filter((a) => (state.view === 'admin' ? a.kind !== 'cancel' : a.kind === 'cancel' || a.kind === 'delete'));
+  if (state.view === 'member' && card.state === 'pending' && !actions.some((a) => a.kind === 'cancel')) {
+    actions = [{ kind: 'cancel', requestId: card.requestId, label: 'Cancel request', style: 'default' }, ...actions];
+  }
+  const run = async (action, body) => {
+    error.textContent = '';
+    const path = action.kind === 'delete' ? `/api/vms/${encodeURIComponent(card.requestId)}/delete` : `/api/requests/${encodeURIComponent(card.requestId)}/${action.kind}`;
+    const res = await api(path, { method: 'POST', body });
+    if (!res.ok) error.textContent = res.problems.map((p) => p.message).join(' ');
+    refreshSoon();
+  };
+  for (const action of actions) {
+    const button = el('button', { type: 'button', class: action.style, 'data-action': action.kind, text: action.label });
+    button.addEventListener('click', () => {
+      if (action.needs === 'reason') {
+        const reason = el('input', { name: 'reason', placeholder: 'Reason (the member sees it)', 'aria-label': 'Reason' });
+        const confirm = el('button', { type: 'button', class: 'danger', 'data-action': `${action.kind}-confirm`, text: `Confirm: ${action.label}` });
+        confirm.addEventListener('click', () => run(action, { reason: reason.value }));
+        button.replaceWith(reason, confirm);
+        reason.focus();
+      } else if (action.needs === 'confirmation' || action.kind === 'delete') {
+        const confirm = el('button', { type: 'button', class: 'danger', 'data-action': `${action.kind}-confirm`, text: `Really ${action.label.toLowerCase()}?` });
+        confirm.addEventListener('click', () => run(action));
+        button.replaceWith(confirm);
+      } else run(action);
+    });
+    box.append(button);
+  }
+  const wrapper = el('div', {}, box, error);
+  return wrapper;
+}
+
+async function loadCards() {
+  const res = await api('/api/cards');
+  if (!res.ok) return;
+  state.cards.clear();
+  state.order = [];
+  $('#cards').replaceChildren();
+  for (const card of [...res.value].reverse()) upsertCard(card);
+}
+
+// ---------- VMs, IP look-up ----------
+
+async function loadVms() {
+  const res = await api('/api/vms');
+  const body = $('#vms tbody');
+  $('#vms-error').textContent = res.ok ? '' : res.problems.map((p) => p.message).join(' ');
+  if (!res.ok) return;
+  body.replaceChildren(...res.value.map((vm) => {
+    const remove = el('button', { type: 'button', class: 'danger', 'data-action': 'delete', text: 'Delete' });
+    remove.addEventListener('click', () => {
+      const confirm = el('button', { type: 'button', class: 'danger', 'data-action': 'delete-confirm', text: `Really delete ${vm.name}?` });
+      confirm.addEventListener('click', async () => {
+        const r = await api(`/api/vms/${encodeURIComponent(vm.requestId)}/delete`, { method: 'POST' });
+        $('#vms-error').textContent = r.ok ? '' : r.problems.map((p) => p.message).join(' ');
+        refreshSoon();
+      });
+      remove.replaceWith(confirm);
+    });
+    const deletable = !['deleting', 'deleted', 'denied', 'cancelled', 'pending'].includes(vm.state);
+    return el('tr', { 'data-vm': vm.name },
+      el('td', { class: 'mono', text: vm.name }),
+      el('td', { text: who(vm.owner) }),
+      el('td', { text: vm.stateLabel }),
+      el('td', { text: vm.distroLabel }),
+      el('td', { text: vm.sizeLabel }),
+      el('td', { class: 'mono', text: vm.ssh ?? vm.ipv4 ?? '' }),
+      el('td', {}, deletable ? remove : null));
+  }));
+}
+
+async function lookUpIp(event) {
+  event.preventDefault();
+  const name = event.currentTarget.elements.name.value.trim();
+  const out = $('#ip-result');
+  const res = await api(`/api/ip?name=${encodeURIComponent(name)}`);
+  if (!res.ok) out.textContent = res.problems.map((p) => p.message).join(' ');
+  else out.textContent = res.value.ssh ? res.value.ssh : `${res.value.name}: ${res.value.stateLabel} (no address yet)`;
+}
+
+// ---------- admin: pool and audit ----------
+
+function holderText(holder) {
+  if (holder.kind === 'request') return `${holder.vmName} (${holder.state})`;
+  if (holder.kind === 'reserved') return `reserved${holder.note ? `: ${holder.note}` : ''}`;
+  return `hand-made job ${holder.jobId}`;
+}
+
+async function loadPool() {
+  const res = await api('/api/pool');
+  if (!res.ok) return;
+  const u = res.value;
+  $('#pool-summary').textContent = `${u.free} free of ${u.total} — ${u.used} used by requests, ${u.reserved} reserved, ${u.external} on hand-made jobs`;
+  $('#pool tbody').replaceChildren(...u.holders.map((h) => el('tr', {}, el('td', { class: 'mono', text: h.mac }), el('td', { text: holderText(h.holder) }))));
+}
+
+async function loadAudit() {
+  const res = await api('/api/audit');
+  if (!res.ok) return;
+  $('#audit tbody').replaceChildren(...res.value.map((row) => el('tr', {},
+    el('td', { text: new Date(row.at).toLocaleString() }),
+    el('td', { text: who(row.actor) }),
+    el('td', { class: 'mono', text: row.action }),
+    el('td', { text: row.vmName ?? '' }),
+    el('td', { text: row.detail ?? '' }))));
+}
+
+// ---------- notices ----------
+
+function noticeText(n) {
+  switch (n.kind) {
+    case 'requested': return `Your request for ${n.name} was sent to the admins.`;
+    case 'approved': return `${n.name} was approved by ${who(n.by)}; it is being set up.`;
+    case 'denied': return `${n.name} was denied by ${who(n.by)}: ${n.reason}`;
+    case 'delayed': return `${n.name} is taking longer than usual: ${n.reason}`;
+    case 'up': return `${n.name} is up: ${n.ssh}`;
+    case 'deleted': return `${n.name} was deleted.`;
+    case 'lost': return `${n.name} is gone from the cluster; ask an admin.`;
+    default: return `${n.name ?? ''}: ${n.kind}`;
+  }
+}
+
+function addNotice(n) {
+  $('#notices').prepend(el('li', { 'data-kind': n.kind, text: noticeText(n) }));
+}
+
+async function loadNotices() {
+  const res = await api('/api/notices');
+  $('#notices').replaceChildren();
+  if (res.ok) for (const n of res.value) addNotice(n);
+}
+
+// ---------- live updates ----------
+
+function connect() {
+  state.events?.close();
+  const url = isLocal() ? `/api/events?as=${state.view}` : '/api/events';
+  const events = new EventSource(url);
+  state.events = events;
+  events.addEventListener('open', () => { $('#connection').textContent = 'live'; });
+  events.addEventListener('error', () => { $('#connection').textContent = 'reconnecting…'; });
+  events.addEventListener('card', (e) => {
+    upsertCard(JSON.parse(e.data));
+    refreshSoon();
+  });
+  events.addEventListener('notice', (e) => addNotice(JSON.parse(e.data)));
+}
+
+/** Lists, pool and audit follow the cards; many card events in a burst make one refresh. */
+function refreshSoon() {
+  clearTimeout(state.refreshTimer);
+  state.refreshTimer = setTimeout(refreshLists, 150);
+}
+
+function refreshLists() {
+  const jobs = [];
+  if (isLocal()) jobs.push(loadVms());
+  if (state.view === 'admin' || !isLocal()) jobs.push(loadPool(), loadAudit());
+  return Promise.all(jobs);
+}
+
+async function applyView(view) {
+  state.view = view;
+  document.body.dataset.view = view;
+  for (const b of $$('#view-switch button')) b.setAttribute('aria-pressed', String(b.dataset.view === view));
+  for (const section of $$('[data-views]')) section.hidden = !section.dataset.views.split(' ').includes(view);
+  for (const section of $$('[data-local]')) if (!isLocal()) section.hidden = true;
+  connect();
+  const jobs = [loadCards(), refreshLists()];
+  if (isLocal() && view === 'member') jobs.push(loadForm(), loadNotices());
+  await Promise.all(jobs);
+  document.body.dataset.ready = view;
+}
+
+async function start() {
+  const session = await fetch('/api/session', { credentials: 'same-origin' }).then((r) => r.json());
+  state.session = session;
+  if (session.banner) {
+    $('#sim-banner').textContent = session.banner;
+    $('#sim-banner').hidden = false;
+  }
+  $('#readonly-banner').hidden = !session.readOnly;
+  $('#view-switch').hidden = session.mode !== 'local';
+  for (const b of $$('#view-switch button')) b.addEventListener('click', () => applyView(b.dataset.view));
+  $('#request-form').addEventListener('submit', submitRequest);
+  $('#ip-form').addEventListener('submit', lookUpIp);
+  await applyView(session.mode === 'local' ? 'member' : 'admin');
+}
+
+start();
