@@ -119,8 +119,9 @@ function checkBlob(type: string, shape: KeyShape, blob: Uint8Array): string | nu
 /** Only characters that mean nothing to YAML, HCL, shells or chat markup survive in a comment. */
 export function safeComment(comment: string): string {
   return comment
-    .replace(/[^A-Za-z0-9@._+=:,\- ]+/g, '')
     .replace(/\s+/g, ' ')
+    .replace(/[^A-Za-z0-9@._+=:,\- ]+/g, '')
+    .replace(/ +/g, ' ')
     .trim()
     .slice(0, MAX_COMMENT)
     .trim();
