@@ -3,7 +3,14 @@ import { pino, type Logger } from 'pino';
 
 export type { Logger };
 
-const REDACT = ['token', 'botToken', 'appToken', 'signingSecret', 'password', 'privateKey', 'secret', '*.token', '*.secret', 'headers.authorization', 'headers["x-nomad-token"]'];
+const REDACT = [
+  'token', 'botToken', 'appToken', 'signingSecret', 'password', 'privateKey', 'secret', '*.token', '*.secret',
+  'headers.authorization', 'headers.Authorization', 'headers.cookie', 'headers["x-nomad-token"]', 'headers["X-Nomad-Token"]',
+  '*.headers.authorization', '*.headers.Authorization', '*.headers.cookie', '*.headers["x-nomad-token"]',
+  // HTTP clients (axios in @slack/web-api, undici) attach the request they sent to their errors,
+  // Authorization header and body included: logging `{ err }` must not print a token.
+  'err.config.headers', 'err.config.data', 'err.request.headers', 'err.response.config', 'err.response.request',
+];
 
 export function createLogger(opts: { level?: string; pretty?: boolean; destination?: NodeJS.WritableStream } = {}): Logger {
   const level = opts.level ?? process.env.VMBOT_LOG_LEVEL ?? 'info';
