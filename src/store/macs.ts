@@ -141,7 +141,7 @@ export function createMacStore(db: Db, now: () => Date): MacStore {
         await sql.run(`DELETE FROM mac_leases WHERE request_id = ? AND kind = 'request'`, [requestId]);
       }),
 
-    reserve: (macText, note) => {
+    reserve: async (macText, note) => {
       const mac = normaliseMac(macText);
       return db.transaction(async (sql) => {
         const lease = await sql.get<LeaseRecord>(`${LEASE_SELECT} WHERE l.mac = ?`, [mac]);
@@ -153,7 +153,7 @@ export function createMacStore(db: Db, now: () => Date): MacStore {
       });
     },
 
-    release: (macText, opts = {}) => {
+    release: async (macText, opts = {}) => {
       const mac = normaliseMac(macText);
       return db.transaction(async (sql) => {
         const lease = await sql.get<LeaseRecord>(`${LEASE_SELECT} WHERE l.mac = ?`, [mac]);
@@ -166,7 +166,7 @@ export function createMacStore(db: Db, now: () => Date): MacStore {
       });
     },
 
-    syncExternal: (found) => {
+    syncExternal: async (found) => {
       const seen = new Map<string, string>();
       for (const f of found) seen.set(normaliseMac(f.mac), f.jobId);
       return db.transaction(async (sql) => {

@@ -162,13 +162,13 @@ export function createRequestStore(db: Db, now: () => Date): RequestStore {
         return rows.map(toRequest);
       }),
 
-    transition: (id, from, to, patch, audit) => {
+    transition: async (id, from, to, patch, audit) => {
       const fromStates: readonly RequestState[] = typeof from === 'string' ? [from] : from;
       assertStates([...fromStates, to]);
       const illegal = fromStates.filter((f) => !canTransition(f, to));
       if (illegal.length > 0 || fromStates.length === 0) {
         // A programming error in the caller, not a race: say so loudly.
-        return Promise.reject(new VmbotError('internal', `Illegal request transition ${illegal.join('|') || '(no states)'} -> ${to} (see domain/states.ts TRANSITIONS).`));
+        throw new VmbotError('internal', `Illegal request transition ${illegal.join('|') || '(no states)'} -> ${to} (see domain/states.ts TRANSITIONS).`);
       }
       return db.transaction(async (sql) => {
         const at = now().toISOString();
@@ -185,9 +185,9 @@ export function createRequestStore(db: Db, now: () => Date): RequestStore {
       });
     },
 
-    update: (id, inStates, patch) => {
+    update: async (id, inStates, patch) => {
       assertStates(inStates);
-      if (inStates.length === 0) return Promise.resolve(undefined);
+      if (inStates.length === 0) return undefined;
       return db.transaction(async (sql) => {
         const { sets, params } = patchAssignments(patch);
         const rows = await sql.all<RequestRecord>(
