@@ -1,0 +1,397 @@
+// The simulated cluster's state and the allocation lifecycle: jobs, allocations, their
+// task events and console logs. Everything moves on timers (tracked, so close() stops
+// them all); nothing here knows about HTTP.
+import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import { bootText, firmwareText, splitChunks } from './console.js';
+import { gatewayOf, staticLease, type Subnet } from './dhcp.js';
+import { taskMacs } from './jobspec.js';
+import { LogFile } from './logfile.js';
+import type { NomadAllocStub, NomadJob, NomadJobListStub, NomadRegisterResponse, NomadTask, NomadTaskEvent, NomadTaskState } from './types.js';
+
+export interface ClusterTiming {
+  /** Allocation created → task started (pending → running). */
+  startDelayMs: number;
+  /** Task started → cloud-init's output begins. */
+  bootDelayMs: number;
+  /** Between console chunks. */
+  chunkDelayMs: number;
+  /** Stop requested → allocation complete (QEMU shutting down). */
+  stopDelayMs: number;
+  /** Purged allocation complete → gone from the API. */
+  gcDelayMs: number;
+}
+
+export interface ClusterOptions extends ClusterTiming {
+  subnet: Subnet;
+  dhcp: (mac: string) => string | undefined;
+}
+
+export interface SimJobView {
+  id: string;
+  version: number;
+  stop: boolean;
+  status: string;
+  meta: Record<string, string>;
+  job: NomadJob;
+}
+
+interface JobRecord {
+  job: NomadJob;
+  /** The spec as submitted, to tell a re-registration of the same job from an update. */
+  spec: NomadJob;
+  version: number;
+  stop: boolean;
+  createIndex: number;
+  modifyIndex: number;
+  jobModifyIndex: number;
+  submitTime: number;
+}
+
+interface AllocRecord {
+  stub: NomadAllocStub;
+  logs: Map<string, { stdout: LogFile; stderr: LogFile }>;
+  tasks: NomadTask[];
+}
+
+const CONSOLE_CHUNKS = 8;
+const NODE_ID = 'f3a9c2d4-5b6e-4f70-8a91-b2c3d4e5f607';
+const NODE_NAME = 'wheatley';
+
+/** Tracks timers so that closing the cluster leaves nothing running. */
+class Timers {
+  private readonly live = new Set<NodeJS.Timeout>();
+  set(fn: () => void, ms: number): void {
+    const timer = setTimeout(() => {
+      this.live.delete(timer);
+      fn();
+    }, ms);
+    this.live.add(timer);
+  }
+  clearAll(): void {
+    for (const timer of this.live) clearTimeout(timer);
+    this.live.clear();
+  }
+}
+
+const nowNs = () => Date.now() * 1_000_000;
+
+function event(type: string, message: string, extra: Partial<NomadTaskEvent> = {}): NomadTaskEvent {
+  return { Type: type, Time: nowNs(), DisplayMessage: message, Message: '', DriverError: '', FailsTask: false, ...extra };
+}
+
+export class SimClusterState {
+  private readonly jobs = new Map<string, JobRecord>();
+  private readonly allocs = new Map<string, AllocRecord>();
+  private readonly timers = new Timers();
+  private index = 1;
+  private readonly failNext: { jobId?: string; message: string }[] = [];
+  private readonly silent = new Set<string>();
+  private allSilent = false;
+  private closed = false;
+
+  constructor(private readonly opts: ClusterOptions) {}
+
+  get currentIndex(): number {
+    return this.index;
+  }
+
+  setBootDelay(ms: number): void {
+    this.opts.bootDelayMs = ms;
+  }
+
+  // ---- jobs --------------------------------------------------------------------------
+
+  register(job: NomadJob): NomadRegisterResponse {
+    const existing = this.jobs.get(job.ID);
+    const evalId = randomUUID();
+    const index = ++this.index;
+    const unchanged = existing && !existing.stop && isDeepStrictEqual(existing.spec, job);
+    if (unchanged) {
+      // Nomad creates an evaluation but no new version and no new allocation.
+      existing.modifyIndex = index;
+      return { EvalID: evalId, EvalCreateIndex: index, JobModifyIndex: existing.jobModifyIndex, Warnings: '', Index: index };
+    }
+    const record: JobRecord = {
+      job,
+      spec: structuredClone(job),
+      version: existing ? existing.version + 1 : 0,
+      stop: false,
+      createIndex: existing?.createIndex ?? index,
+      modifyIndex: index,
+      jobModifyIndex: index,
+      submitTime: nowNs(),
+    };
+    this.jobs.set(job.ID, record);
+    // A changed spec replaces the running allocations (a destructive update).
+    for (const alloc of this.liveAllocs(job.ID)) this.stopAlloc(alloc, 'alloc is being updated due to job update', false);
+    for (const tg of job.TaskGroups ?? []) {
+      for (let i = 0; i < (tg.Count ?? 1); i++) this.createAlloc(record, tg.Name, i, evalId, '');
+    }
+    return { EvalID: evalId, EvalCreateIndex: index, JobModifyIndex: index, Warnings: '', Index: index };
+  }
+
+  getJob(jobId: string): NomadJob | null {
+    const record = this.jobs.get(jobId);
+    if (!record) return null;
+    return {
+      ...structuredClone(record.job),
+      Status: this.jobStatus(record),
+      Stop: record.stop,
+      Version: record.version,
+      CreateIndex: record.createIndex,
+      ModifyIndex: record.modifyIndex,
+      JobModifyIndex: record.jobModifyIndex,
+      SubmitTime: record.submitTime,
+    };
+  }
+
+  listJobs(): NomadJobListStub[] {
+    return [...this.jobs.values()]
+      .sort((a, b) => (a.job.ID < b.job.ID ? -1 : 1))
+      .map((r) => ({
+        ID: r.job.ID,
+        ParentID: '',
+        Name: r.job.Name ?? r.job.ID,
+        Namespace: r.job.Namespace ?? 'default',
+        Datacenters: r.job.Datacenters ?? [],
+        Type: r.job.Type ?? 'service',
+        Priority: r.job.Priority ?? 50,
+        Status: this.jobStatus(r),
+        StatusDescription: '',
+        Stop: r.stop,
+        Meta: r.job.Meta ?? null,
+        CreateIndex: r.createIndex,
+        ModifyIndex: r.modifyIndex,
+        JobModifyIndex: r.jobModifyIndex,
+        SubmitTime: r.submitTime,
+      }));
+  }
+
+  /** DELETE /v1/job/:id. Null when there is no such job. */
+  deregister(jobId: string, purge: boolean): { EvalID: string; EvalCreateIndex: number; JobModifyIndex: number; Index: number } | null {
+    const record = this.jobs.get(jobId);
+    if (!record) return null;
+    const index = ++this.index;
+    record.stop = true;
+    record.modifyIndex = index;
+    record.jobModifyIndex = index;
+    for (const alloc of this.liveAllocs(jobId)) this.stopAlloc(alloc, 'alloc not needed due to job update', purge);
+    if (purge) {
+      this.jobs.delete(jobId);
+      // Allocations that had already finished are garbage-collected too.
+      for (const alloc of this.allocsOf(jobId)) {
+        if (alloc.stub.ClientStatus !== 'pending' && alloc.stub.ClientStatus !== 'running') this.timers.set(() => this.allocs.delete(alloc.stub.ID), this.opts.gcDelayMs);
+      }
+    }
+    return { EvalID: randomUUID(), EvalCreateIndex: index, JobModifyIndex: index, Index: index };
+  }
+
+  private jobStatus(record: JobRecord): string {
+    const allocs = this.allocsOf(record.job.ID);
+    if (allocs.some((a) => a.stub.ClientStatus === 'running')) return 'running';
+    if (!record.stop && allocs.some((a) => a.stub.ClientStatus === 'pending')) return 'pending';
+    return 'dead';
+  }
+
+  // ---- allocations -------------------------------------------------------------------
+
+  /** Ordered by ID, like the HTTP API. */
+  allocations(jobId: string): NomadAllocStub[] {
+    return this.allocsOf(jobId)
+      .map((a) => structuredClone(a.stub))
+      .sort((a, b) => (a.ID < b.ID ? -1 : a.ID > b.ID ? 1 : 0));
+  }
+
+  alloc(allocId: string): AllocRecord | undefined {
+    return this.allocs.get(allocId);
+  }
+
+  private allocsOf(jobId: string): AllocRecord[] {
+    return [...this.allocs.values()].filter((a) => a.stub.JobID === jobId);
+  }
+
+  private liveAllocs(jobId: string): AllocRecord[] {
+    return this.allocsOf(jobId).filter((a) => a.stub.DesiredStatus === 'run');
+  }
+
+  private touch(alloc: AllocRecord): void {
+    alloc.stub.ModifyIndex = ++this.index;
+    alloc.stub.ModifyTime = nowNs();
+  }
+
+  private createAlloc(record: JobRecord, group: string, n: number, evalId: string, previous: string): AllocRecord {
+    const tg = (record.job.TaskGroups ?? []).find((g) => g.Name === group)!;
+    const index = ++this.index;
+    const taskStates: Record<string, NomadTaskState> = {};
+    const logs = new Map<string, { stdout: LogFile; stderr: LogFile }>();
+    for (const task of tg.Tasks) {
+      taskStates[task.Name] = { State: 'pending', Failed: false, Restarts: 0, StartedAt: null, FinishedAt: null, Events: [event('Received', 'Task received by client')] };
+      logs.set(task.Name, { stdout: new LogFile(), stderr: new LogFile() });
+    }
+    const alloc: AllocRecord = {
+      tasks: tg.Tasks,
+      logs,
+      stub: {
+        ID: randomUUID(),
+        EvalID: evalId,
+        Name: `${record.job.ID}.${group}[${n}]`,
+        Namespace: record.job.Namespace ?? 'default',
+        NodeID: NODE_ID,
+        NodeName: NODE_NAME,
+        JobID: record.job.ID,
+        JobVersion: record.version,
+        TaskGroup: group,
+        DesiredStatus: 'run',
+        DesiredDescription: '',
+        ClientStatus: 'pending',
+        ClientDescription: 'No tasks have started',
+        TaskStates: taskStates,
+        PreviousAllocation: previous,
+        NextAllocation: '',
+        FollowupEvalID: '',
+        CreateIndex: index,
+        ModifyIndex: index,
+        CreateTime: nowNs(),
+        ModifyTime: nowNs(),
+      },
+    };
+    this.allocs.set(alloc.stub.ID, alloc);
+    this.timers.set(() => this.startTasks(alloc), this.opts.startDelayMs);
+    return alloc;
+  }
+
+  private takeFailure(jobId: string): string | undefined {
+    const i = this.failNext.findIndex((f) => f.jobId === undefined || f.jobId === jobId);
+    if (i < 0) return undefined;
+    return this.failNext.splice(i, 1)[0]!.message;
+  }
+
+  private startTasks(alloc: AllocRecord): void {
+    if (alloc.stub.DesiredStatus !== 'run') return;
+    const failure = this.takeFailure(alloc.stub.JobID);
+    for (const task of alloc.tasks) {
+      const state = alloc.stub.TaskStates[task.Name]!;
+      state.Events.push(event('Task Setup', 'Building Task Directory', { Message: 'Building Task Directory' }));
+      if (task.Artifacts?.length) state.Events.push(event('Downloading Artifacts', 'Client is downloading artifacts'));
+      if (failure !== undefined) {
+        state.Events.push(event('Driver Failure', failure, { DriverError: failure, FailsTask: true }));
+        state.Events.push(event('Not Restarting', 'Error was unrecoverable', { FailsTask: true }));
+        state.State = 'dead';
+        state.Failed = true;
+        state.FinishedAt = new Date().toISOString();
+        continue;
+      }
+      state.Events.push(event('Started', 'Task started by client'));
+      state.State = 'running';
+      state.StartedAt = new Date().toISOString();
+      this.bootConsole(alloc, task);
+    }
+    if (failure !== undefined) {
+      alloc.stub.ClientStatus = 'failed';
+      alloc.stub.ClientDescription = 'Failed tasks';
+      for (const log of alloc.logs.values()) log.stdout.close(), log.stderr.close();
+    } else {
+      alloc.stub.ClientStatus = 'running';
+      alloc.stub.ClientDescription = 'Tasks are running';
+    }
+    this.touch(alloc);
+  }
+
+  private bootConsole(alloc: AllocRecord, task: NomadTask): void {
+    const [mac] = taskMacs(task);
+    if (!mac) return; // not a VM: a task that prints nothing
+    const log = alloc.logs.get(task.Name)!.stdout;
+    log.append(Buffer.from(firmwareText()));
+    const printAddress = !this.allSilent && !this.silent.has(alloc.stub.JobID);
+    const text = bootText({
+      mac,
+      ipv4: this.opts.dhcp(mac),
+      prefixLength: this.opts.subnet.prefixLength,
+      gateway: gatewayOf(this.opts.subnet),
+      hostname: alloc.stub.JobID.slice(0, 63),
+      printAddress,
+    });
+    splitChunks(Buffer.from(text), CONSOLE_CHUNKS).forEach((chunk, i) => {
+      this.timers.set(() => {
+        if (alloc.stub.ClientStatus === 'running') log.append(chunk);
+      }, this.opts.bootDelayMs + i * this.opts.chunkDelayMs);
+    });
+  }
+
+  private finishTasks(alloc: AllocRecord, type: string, message: string): void {
+    for (const [name, state] of Object.entries(alloc.stub.TaskStates)) {
+      if (state.State !== 'dead') {
+        state.Events.push(event(type, message));
+        state.State = 'dead';
+        state.FinishedAt = new Date().toISOString();
+      }
+      const log = alloc.logs.get(name)!;
+      log.stdout.close();
+      log.stderr.close();
+    }
+  }
+
+  /** Desired stop now; the client reports complete after stopDelayMs; purge removes it later. */
+  private stopAlloc(alloc: AllocRecord, description: string, purge: boolean): void {
+    alloc.stub.DesiredStatus = 'stop';
+    alloc.stub.DesiredDescription = description;
+    this.touch(alloc);
+    this.timers.set(() => {
+      if (alloc.stub.ClientStatus === 'pending' || alloc.stub.ClientStatus === 'running') {
+        for (const state of Object.values(alloc.stub.TaskStates)) if (state.State !== 'dead') state.Events.push(event('Killing', 'Sent interrupt. Waiting 5s before force killing'));
+        this.finishTasks(alloc, 'Killed', 'Task successfully killed');
+        alloc.stub.ClientStatus = 'complete';
+        alloc.stub.ClientDescription = 'All tasks have completed';
+        this.touch(alloc);
+      }
+      if (purge) this.timers.set(() => this.allocs.delete(alloc.stub.ID), this.opts.gcDelayMs);
+    }, this.opts.stopDelayMs);
+  }
+
+  // ---- controls ----------------------------------------------------------------------
+
+  failNextTask(jobId: string | undefined, message: string): void {
+    this.failNext.push({ jobId, message });
+  }
+
+  neverPrintAddress(target: string | true): void {
+    if (target === true) this.allSilent = true;
+    else this.silent.add(target);
+  }
+
+  /** The job's live allocation is lost (its node went away); a replacement boots. */
+  reschedule(jobId: string): string {
+    const record = this.jobs.get(jobId);
+    const current = this.liveAllocs(jobId).sort((a, b) => b.stub.CreateIndex - a.stub.CreateIndex)[0];
+    if (!record || !current) throw new Error(`reschedule: job ${JSON.stringify(jobId)} has no live allocation`);
+    const followup = randomUUID();
+    current.stub.DesiredStatus = 'stop';
+    current.stub.DesiredDescription = 'alloc is lost since its node is down';
+    current.stub.ClientStatus = 'lost';
+    current.stub.ClientDescription = 'alloc is lost since its node is down';
+    current.stub.FollowupEvalID = followup;
+    this.finishTasks(current, 'Killed', 'Task was lost');
+    const next = this.createAlloc(record, current.stub.TaskGroup, 0, followup, current.stub.ID);
+    current.stub.NextAllocation = next.stub.ID;
+    this.touch(current);
+    return next.stub.ID;
+  }
+
+  jobViews(): SimJobView[] {
+    return [...this.jobs.values()].map((r) => ({ id: r.job.ID, version: r.version, stop: r.stop, status: this.jobStatus(r), meta: { ...(r.job.Meta ?? {}) }, job: structuredClone(r.job) }));
+  }
+
+  /** Ends every timer and log (open follow streams end with them). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.timers.clearAll();
+    for (const alloc of this.allocs.values()) for (const log of alloc.logs.values()) log.stdout.close(), log.stderr.close();
+  }
+}
+
+/** The default DHCP of the simulated router: a static lease per MAC in the subnet. */
+export function defaultDhcp(subnet: Subnet): (mac: string) => string {
+  return (mac) => staticLease(mac, subnet);
+}

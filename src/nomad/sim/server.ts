@@ -1,0 +1,257 @@
+// The simulated cluster's HTTP API (node:http on loopback): routing, ACL, and the fault
+// controls (500s, hanging). Blocking queries (?index=) are answered at once with the
+// current X-Nomad-Index: the adapters poll, they never block.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Logger } from '../../log.js';
+import { SimClusterState, defaultDhcp, type SimJobView } from './cluster.js';
+import { parseSubnet } from './dhcp.js';
+import { JobParseError, parseJobHcl } from './jobspec.js';
+import { handleLogs } from './logs.js';
+import type { NomadAllocStub } from './types.js';
+import { JobDecodeError, canonicalizeJob, decodeJob, validateJob } from './validate.js';
+
+export interface SimOptions {
+  /** Task started → cloud-init output (default 2000). */
+  bootDelayMs?: number;
+  /** Between console chunks (default 50). */
+  chunkDelayMs?: number;
+  /** Allocation created → task started (default 200). */
+  startDelayMs?: number;
+  /** Stop requested → allocation complete (default 100). */
+  stopDelayMs?: number;
+  /** Purged allocation complete → gone (default 200). */
+  gcDelayMs?: number;
+  /** Heartbeat frames on framed follow streams (default 1000, Nomad's rate). */
+  heartbeatMs?: number;
+  /** Subnet of the default DHCP (default 10.10.0.0/24). */
+  subnet?: string;
+  /** The router's answer for a MAC; undefined: no IPv4 lease. Default: static lease by MAC. */
+  dhcp?: (mac: string) => string | undefined;
+  /** ACL mode: every request must carry X-Nomad-Token with this value. */
+  acl?: { token: string };
+  host?: string;
+  /** 0 (default): any free port. */
+  port?: number;
+  logger?: Logger;
+}
+
+export interface SimControl {
+  /** The next task to start (of jobId, or of any job) fails with a "Driver Failure" event. */
+  failNextTask(jobId?: string, message?: string): void;
+  /** The job's allocation is lost; a new one boots (same MAC, same address). Returns its ID. */
+  reschedule(jobId: string): string;
+  /** Boots of this job (or of every job) print no `init` table, so no address. */
+  neverPrintAddress(target: string | true): void;
+  /** The next `count` requests (or all until 'off') answer 500. */
+  failRequests(mode: number | 'always' | 'off'): void;
+  /** true: accept connections and never answer (until false or close). */
+  hang(on: boolean): void;
+  setBootDelay(ms: number): void;
+  jobs(): SimJobView[];
+  allocations(jobId: string): NomadAllocStub[];
+  /** How many times POST /v1/jobs was called for this job ID (accepted or not). */
+  registrations(jobId: string): number;
+  /** Every stdout byte a task printed so far (test inspection). */
+  consoleOf(allocId: string, task?: string): Buffer;
+  readonly requestCount: number;
+}
+
+export interface SimCluster {
+  url: string;
+  control: SimControl;
+  close(): Promise<void>;
+}
+
+const MAX_BODY = 8 * 1024 * 1024;
+export const DEFAULT_FAILURE = 'failed to start task: qemu: could not open image: No such file or directory';
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown, index?: number): void {
+  const headers: Record<string, string> = {};
+  if (index !== undefined) Object.assign(headers, { 'X-Nomad-Index': String(index), 'X-Nomad-KnownLeader': 'true', 'X-Nomad-LastContact': '0' });
+  if (typeof body === 'string') res.writeHead(status, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' }).end(body);
+  else res.writeHead(status, { ...headers, 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw new HttpError(413, 'Request body too large');
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch (err) {
+    throw new HttpError(400, `failed to decode request body: ${(err as Error).message}`);
+  }
+}
+
+export async function startSimCluster(opts: SimOptions = {}): Promise<SimCluster> {
+  const subnet = parseSubnet(opts.subnet ?? '10.10.0.0/24');
+  const state = new SimClusterState({
+    subnet,
+    dhcp: opts.dhcp ?? defaultDhcp(subnet),
+    startDelayMs: opts.startDelayMs ?? 200,
+    bootDelayMs: opts.bootDelayMs ?? 2000,
+    chunkDelayMs: opts.chunkDelayMs ?? 50,
+    stopDelayMs: opts.stopDelayMs ?? 100,
+    gcDelayMs: opts.gcDelayMs ?? 200,
+  });
+  const heartbeatMs = opts.heartbeatMs ?? 1000;
+  const log = opts.logger;
+  let requests = 0;
+  let failures: number | 'always' = 0;
+  let hanging = false;
+  const held = new Set<ServerResponse>();
+  const streams = new Set<ServerResponse>();
+  const sockets = new Set<Socket>();
+  /** POST /v1/jobs calls per job ID, accepted or refused. */
+  const registrations = new Map<string, number>();
+
+  async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const method = req.method ?? 'GET';
+    const path = url.pathname;
+    let m: RegExpExecArray | null;
+    if (path === '/v1/jobs/parse') {
+      if (method !== 'POST' && method !== 'PUT') throw new HttpError(405, 'Invalid method');
+      const body = (await readJson(req)) as { JobHCL?: unknown; Canonicalize?: unknown } | null;
+      if (!body || typeof body.JobHCL !== 'string' || body.JobHCL === '') throw new HttpError(400, 'Job spec is empty');
+      try {
+        return send(res, 200, await parseJobHcl(body.JobHCL, body.Canonicalize === true));
+      } catch (err) {
+        if (err instanceof JobParseError) throw new HttpError(400, `error parsing: ${err.message}`);
+        throw err;
+      }
+    }
+    if (path === '/v1/jobs') {
+      if (method === 'GET') return send(res, 200, state.listJobs(), state.currentIndex);
+      if (method !== 'POST' && method !== 'PUT') throw new HttpError(405, 'Invalid method');
+      const body = await readJson(req);
+      const submittedId = (body as { Job?: { ID?: unknown } } | null)?.Job?.ID;
+      if (typeof submittedId === 'string') registrations.set(submittedId, (registrations.get(submittedId) ?? 0) + 1);
+      let job;
+      try {
+        job = canonicalizeJob(decodeJob(body));
+      } catch (err) {
+        if (err instanceof JobDecodeError) throw new HttpError(400, err.message);
+        throw err;
+      }
+      const errors = validateJob(job);
+      if (errors) throw new HttpError(400, String(errors));
+      return send(res, 200, state.register(job));
+    }
+    if ((m = /^\/v1\/job\/([^/]+)\/allocations$/.exec(path))) {
+      if (method !== 'GET') throw new HttpError(405, 'Invalid method');
+      return send(res, 200, state.allocations(decodeURIComponent(m[1]!)), state.currentIndex);
+    }
+    if ((m = /^\/v1\/job\/([^/]+)$/.exec(path))) {
+      const jobId = decodeURIComponent(m[1]!);
+      if (method === 'GET') {
+        const job = state.getJob(jobId);
+        if (!job) throw new HttpError(404, 'job not found');
+        return send(res, 200, job, state.currentIndex);
+      }
+      if (method === 'DELETE') {
+        const result = state.deregister(jobId, url.searchParams.get('purge') === 'true');
+        if (!result) throw new HttpError(404, 'job not found');
+        return send(res, 200, result);
+      }
+      throw new HttpError(405, 'Invalid method');
+    }
+    if ((m = /^\/v1\/client\/fs\/logs\/([^/]+)$/.exec(path))) {
+      if (method !== 'GET') throw new HttpError(405, 'Invalid method');
+      return handleLogs(state, res, decodeURIComponent(m[1]!), url.searchParams, { heartbeatMs, track: (r) => trackStream(r) });
+    }
+    if (path === '/v1/status/leader' && method === 'GET') return send(res, 200, '"127.0.0.1:4647"');
+    throw new HttpError(404, 'Invalid URL');
+  }
+
+  function trackStream(res: ServerResponse): void {
+    streams.add(res);
+    res.on('close', () => streams.delete(res));
+  }
+
+  const server: Server = createServer((req, res) => {
+    requests += 1;
+    if (hanging) {
+      held.add(res);
+      res.on('close', () => held.delete(res));
+      return;
+    }
+    if (failures === 'always' || failures > 0) {
+      if (failures !== 'always') failures -= 1;
+      req.resume();
+      return send(res, 500, 'No cluster leader');
+    }
+    if (opts.acl && req.headers['x-nomad-token'] !== opts.acl.token) {
+      req.resume();
+      return send(res, 403, 'Permission denied');
+    }
+    const url = new URL(req.url ?? '/', 'http://sim');
+    route(req, res, url).catch((err: unknown) => {
+      if (err instanceof HttpError) return send(res, err.status, err.message);
+      log?.error({ err, path: url.pathname }, 'simulated Nomad: internal error');
+      send(res, 500, `Internal error: ${(err as Error).message}`);
+    });
+  });
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  if (!address || typeof address === 'string') throw new Error('simulated Nomad: no TCP address');
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  log?.info({ url }, 'simulated Nomad cluster listening');
+
+  const control: SimControl = {
+    failNextTask: (jobId, message = DEFAULT_FAILURE) => state.failNextTask(jobId, message),
+    reschedule: (jobId) => state.reschedule(jobId),
+    neverPrintAddress: (target) => state.neverPrintAddress(target),
+    failRequests: (mode) => {
+      failures = mode === 'off' ? 0 : mode;
+    },
+    hang: (on) => {
+      hanging = on;
+    },
+    setBootDelay: (ms) => state.setBootDelay(ms),
+    jobs: () => state.jobViews(),
+    allocations: (jobId) => state.allocations(jobId),
+    registrations: (jobId) => registrations.get(jobId) ?? 0,
+    consoleOf: (allocId, task = 'vm') => state.alloc(allocId)?.logs.get(task)?.stdout.all() ?? Buffer.alloc(0),
+    get requestCount() {
+      return requests;
+    },
+  };
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    control,
+    close: () => {
+      closing ??= new Promise<void>((resolve) => {
+        state.close(); // ends timers and every follow stream
+        for (const res of streams) res.end();
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      });
+      return closing;
+    },
+  };
+}
