@@ -1,0 +1,117 @@
+// The `/vm` application command and the modals it opens. Distro and size are choices from the
+// catalogue (Discord shows them as a picker); login name, SSH key and reason are collected by a
+// modal, prefilled from workflow.requestForm. Pure: builds JSON, registers nothing.
+import {
+  ApplicationCommandOptionType,
+  ComponentType,
+  TextInputStyle,
+  type APIApplicationCommandOptionChoice,
+  type APIModalInteractionResponseCallbackData,
+  type RESTPutAPIApplicationCommandsJSONBody,
+} from 'discord.js';
+import type { RequestFormView } from '../views.js';
+import { denyReasonModalId } from './custom-ids.js';
+import { clip } from './mentions.js';
+
+export const COMMAND_NAME = 'vm';
+/** Discord allows 25 choices per option; a longer catalogue would need autocomplete. */
+const MAX_CHOICES = 25;
+/** VM names are RFC 1123 labels, at most 31 characters (see domain validation); a little slack here. */
+const NAME_MAX = 40;
+
+export interface Catalogue {
+  distros: ReadonlyArray<{ name: string; label: string }>;
+  sizes: ReadonlyArray<{ name: string; label: string }>;
+}
+
+export const FORM_FIELDS = { login: 'login', sshKeys: 'ssh_keys', reason: 'reason', denyReason: 'deny_reason' } as const;
+
+function choices(items: Catalogue['distros']): APIApplicationCommandOptionChoice<string>[] {
+  return items.slice(0, MAX_CHOICES).map((i) => ({ name: clip(i.label === i.name ? i.name : `${i.label} (${i.name})`, 100), value: i.name }));
+}
+
+const vmName = (description: string) => ({ type: ApplicationCommandOptionType.String, name: 'name', description, required: true, min_length: 1, max_length: NAME_MAX }) as const;
+
+/** The body of PUT /applications/:app/(guilds/:guild/)commands: one `/vm` command with subcommands. */
+export function buildCommands(catalogue: Catalogue): RESTPutAPIApplicationCommandsJSONBody {
+  const sub = ApplicationCommandOptionType.Subcommand;
+  return [
+    {
+      name: COMMAND_NAME,
+      description: 'Virtual machines on the society cluster',
+      type: 1,
+      // Guild only: roles decide who is an admin, and DMs have no roles.
+      contexts: [0],
+      options: [
+        {
+          type: sub,
+          name: 'request',
+          description: 'Ask for a VM (a form then asks for login name, SSH key and reason)',
+          options: [
+            vmName('VM name: lower-case letters, digits and dashes'),
+            { type: ApplicationCommandOptionType.String, name: 'distro', description: 'Operating system', required: true, choices: choices(catalogue.distros) },
+            { type: ApplicationCommandOptionType.String, name: 'size', description: 'CPU and memory', required: true, choices: choices(catalogue.sizes) },
+          ],
+        },
+        { type: sub, name: 'ip', description: 'The address of a VM', options: [vmName('VM name')] },
+        { type: sub, name: 'list', description: 'Your VMs (admins: all VMs)' },
+        { type: sub, name: 'status', description: 'State and progress of a VM', options: [vmName('VM name')] },
+        { type: sub, name: 'delete', description: 'Delete a VM', options: [vmName('VM name')] },
+        { type: sub, name: 'cancel', description: 'Withdraw a request that is still waiting for approval', options: [vmName('VM name or request id')] },
+        { type: sub, name: 'help', description: 'What vmbot can do' },
+      ],
+    },
+  ];
+}
+
+/** The request modal; the custom_id carries name/distro/size from the slash command. */
+export function requestModal(customId: string, vmName: string, form: RequestFormView): APIModalInteractionResponseCallbackData {
+  return {
+    custom_id: customId,
+    title: clip(`Request VM ${vmName}`, 45),
+    components: [
+      label('Login name', 'The user created on your VM (POSIX name, e.g. alice)', {
+        custom_id: FORM_FIELDS.login,
+        style: TextInputStyle.Short,
+        min_length: 1,
+        max_length: 32,
+        required: true,
+        ...(form.prefill.login ? { value: clip(form.prefill.login, 32) } : {}),
+      }),
+      label('SSH public key(s)', 'One per line: ssh-ed25519 AAAA… (never the private key)', {
+        custom_id: FORM_FIELDS.sshKeys,
+        style: TextInputStyle.Paragraph,
+        min_length: 1,
+        max_length: 4000,
+        required: true,
+        placeholder: 'ssh-ed25519 AAAA... you@laptop',
+        ...(form.prefill.sshKeys ? { value: clip(form.prefill.sshKeys, 4000) } : {}),
+      }),
+      label('Why do you need it?', 'A sentence for the admins', {
+        custom_id: FORM_FIELDS.reason,
+        style: TextInputStyle.Paragraph,
+        min_length: 1,
+        max_length: 1000,
+        required: true,
+      }),
+    ],
+  };
+}
+
+/** Deny asks the admin for a reason, which the member is told. */
+export function denyModal(requestId: string, vmName: string): APIModalInteractionResponseCallbackData {
+  return {
+    custom_id: denyReasonModalId(requestId),
+    title: clip(`Deny VM ${vmName}`, 45),
+    components: [
+      label('Reason', 'The member sees this', { custom_id: FORM_FIELDS.denyReason, style: TextInputStyle.Paragraph, min_length: 1, max_length: 1000, required: true }),
+    ],
+  };
+}
+
+type TextInput = { custom_id: string; style: TextInputStyle; min_length?: number; max_length?: number; required?: boolean; value?: string; placeholder?: string };
+
+/** A Label (type 18) wrapping one text input: Discord's current modal layout. */
+function label(text: string, description: string, input: TextInput): APIModalInteractionResponseCallbackData['components'][number] {
+  return { type: ComponentType.Label, label: text, description, component: { type: ComponentType.TextInput, ...input } };
+}
