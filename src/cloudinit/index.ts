@@ -1,0 +1,31 @@
+// Chooses the publisher the configuration names (cloudInit.publish).
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import { createBuiltinPublisher } from './builtin.js';
+import { startNoCloudServer } from './nocloud-server.js';
+import type { Publisher } from './port.js';
+
+export { newSeedToken } from './token.js';
+
+/** 'builtin' starts the NoCloud server too; closing the publisher stops it. */
+export async function createPublisher(config: Config, logger: Logger): Promise<Publisher> {
+  switch (config.cloudInit.publish) {
+    case 'builtin': {
+      const { listen, publicUrl, dir } = config.cloudInit.builtin;
+      const server = await startNoCloudServer({ dir, host: listen.host, port: listen.port, logger });
+      const publisher = createBuiltinPublisher({ dir, publicUrl });
+      return {
+        seedUrl: (target) => publisher.seedUrl(target),
+        publish: (target, files) => publisher.publish(target, files),
+        unpublish: (target) => publisher.unpublish(target),
+        close: async () => {
+          await publisher.close();
+          await server.close();
+        },
+      };
+    }
+    case 'sftp':
+      // Filled by the SFTP publisher (src/cloudinit/sftp.ts): upload to the admins' nginx folder.
+      throw new Error('cloudInit.publish "sftp" is not available in this build yet: use "builtin" for now');
+  }
+}
