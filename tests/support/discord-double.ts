@@ -402,12 +402,12 @@ export class DiscordDouble {
     return [...new Set(ids)].flatMap((id) => this.messages(id));
   }
 
-  /** Resolves with fn()'s value as soon as it is defined/true; checked on every recorded change. */
-  waitFor<T>(fn: () => T | undefined | null | false, opts: { timeoutMs?: number; what?: string } = {}): Promise<T> {
+  /** Resolves with fn()'s value as soon as it is truthy; checked on every recorded change. */
+  waitFor<T>(fn: () => T | undefined | null | false | 0 | '', opts: { timeoutMs?: number; what?: string } = {}): Promise<T> {
     const timeoutMs = opts.timeoutMs ?? 5_000;
     return new Promise<T>((resolve, reject) => {
       const check = () => {
-        let value: T | undefined | null | false;
+        let value: T | undefined | null | false | 0 | '';
         try {
           value = fn();
         } catch (err) {
@@ -415,7 +415,7 @@ export class DiscordDouble {
           reject(err as Error);
           return;
         }
-        if (value !== undefined && value !== null && value !== false) {
+        if (value) {
           finish();
           resolve(value);
         }
@@ -651,7 +651,7 @@ export class DiscordDouble {
     if (!ws) throw new Error('double: no bot is connected to the gateway');
     const member = this.member(userId);
     const id = snowflake();
-    const token = `aW50ZXJhY3Rpb246${id}:${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
+    const token = `aW50ZXJhY3Rpb246${id}.${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
     const interaction = new DoubleInteraction(this, id, token, kind, userId, source);
     this.interactions.push(interaction);
     const channelId = source?.channelId ?? this.opts.channels[0]!.id;
@@ -732,7 +732,7 @@ export class DiscordDouble {
       return this.interactionCallback(m[1]!, decodeURIComponent(m[2]!), body ?? {}, query.get('with_response') === 'true');
     }
     if ((m = /^\/webhooks\/(\d+)\/([^/]+)(?:\/messages\/([^/]+))?$/.exec(route))) {
-      return this.webhook(method, m[1]!, decodeURIComponent(m[2]!), m[3], body ?? {});
+      return this.webhook(method, m[1]!, decodeURIComponent(m[2]!), m[3] === undefined ? undefined : decodeURIComponent(m[3]), body ?? {});
     }
     if (auth !== `Bot ${this.opts.token}`) throw new ApiError(401, 0, '401: Unauthorized');
     const app = this.opts.applicationId;

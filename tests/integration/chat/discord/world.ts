@@ -1,0 +1,82 @@
+// One Discord "world" for the integration tests: the Discord double (tests/support), the
+// shared harness (real workflow, SQLite, simulated cluster) and the real adapter — a real
+// discord.js client connected to the double's gateway — with the /vm command registered
+// through the real `registerCommands`.
+import { startDiscordDouble, type DiscordDouble, type StoredMessage, messageText } from '../../../support/discord-double.js';
+import { startHarness, type Harness, type HarnessOptions } from '../../../support/harness.js';
+import { createDiscordAdapter } from '../../../../src/chat/discord/index.js';
+import { registerCommands } from '../../../../src/chat/discord/register.js';
+import type { ChatAdapter } from '../../../../src/chat/adapter.js';
+import type { VmWorkflow } from '../../../../src/workflow/api.js';
+import { silentLogger } from '../../../../src/log.js';
+import { ADMIN_CHANNEL, ADMIN_ROLE, FALLBACK_CHANNEL, GUILD, TOKEN } from './guild.js';
+
+export * from './guild.js';
+
+export interface World {
+  double: DiscordDouble;
+  h: Harness;
+  adapter: ChatAdapter;
+  /** The admin card of a VM, once posted. */
+  card(name: string): Promise<StoredMessage>;
+  /** Stops the adapter and closes the core (not the double). */
+  stop(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface WorldOptions {
+  harness?: HarnessOptions;
+  double?: DiscordDouble;
+  deferAfterMs?: number;
+  /** Wraps the workflow the adapter sees (tests that need slow work). */
+  wrap?: (workflow: VmWorkflow) => VmWorkflow;
+}
+
+export async function startWorld(opts: WorldOptions = {}): Promise<World> {
+  const double = opts.double ?? (await startDiscordDouble({ ...GUILD, token: TOKEN }));
+  const h = await startHarness({
+    ...opts.harness,
+    config: {
+      ...opts.harness?.config,
+      discord: {
+        apiUrl: double.apiUrl,
+        applicationId: GUILD.applicationId,
+        guildId: GUILD.guildId,
+        adminChannel: ADMIN_CHANNEL,
+        adminRoles: [ADMIN_ROLE],
+        admins: [],
+        fallbackChannel: FALLBACK_CHANNEL,
+      },
+    },
+  });
+  const config = h.config.discord!;
+  if (!opts.double) {
+    await registerCommands({ apiUrl: config.apiUrl, token: TOKEN, applicationId: config.applicationId, guildId: config.guildId, catalogue: h.config, restOptions: { retries: 0 } });
+  }
+  const workflow = opts.wrap ? opts.wrap(h.core.workflow) : h.core.workflow;
+  const adapter = createDiscordAdapter({ config, token: TOKEN, workflow, logger: silentLogger, restOptions: { retries: 0, timeout: 5_000 }, ...(opts.deferAfterMs !== undefined ? { deferAfterMs: opts.deferAfterMs } : {}) });
+  h.core.workflow.attachSurface(adapter);
+  try {
+    await adapter.start();
+  } catch (err) {
+    await h.close();
+    if (!opts.double) await double.close();
+    throw err;
+  }
+  let stopped: Promise<void> | undefined;
+  const stop = () => (stopped ??= (async () => {
+    await adapter.stop();
+    await h.close();
+  })());
+  return {
+    double,
+    h,
+    adapter,
+    card: (name) => double.waitFor(() => double.messages(ADMIN_CHANNEL).find((m) => messageText(m).includes(`VM ${name}`)), { what: `the card of ${name}` }),
+    stop,
+    async close() {
+      await stop();
+      if (!opts.double) await double.close();
+    },
+  };
+}
