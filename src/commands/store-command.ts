@@ -1,0 +1,68 @@
+// Shared by the admin commands that work on the database (pool, audit): load the
+// config, open the store (the bot may be running: WAL and the busy timeout let both
+// work on the file), run, close, and turn expected failures into a message + exit code.
+import { access } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import type { Command } from 'commander';
+import { ConfigError } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { VmbotError } from '../domain/problem.js';
+import type { MemberRef } from '../domain/request.js';
+import { openStore, type Store } from '../store/index.js';
+import { loadConfigFor } from './context.js';
+
+/** Where a command writes; tests pass their own. */
+export interface CommandIO {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export const processIO: CommandIO = {
+  out: (text) => void process.stdout.write(text.endsWith('\n') ? text : text + '\n'),
+  err: (text) => void process.stderr.write(text.endsWith('\n') ? text : text + '\n'),
+};
+
+/** The admin at the keyboard, for audit rows. */
+export function cliActor(): MemberRef {
+  let name = 'unknown';
+  try {
+    name = userInfo().username;
+  } catch {
+    // No passwd entry (some containers): keep "unknown".
+  }
+  return { platform: 'cli', userId: name };
+}
+
+export async function withStore(
+  cmd: Command,
+  io: CommandIO,
+  work: (store: Store, config: Config) => Promise<void>,
+  opts: { mustExist?: boolean } = {},
+): Promise<void> {
+  try {
+    const { config } = await loadConfigFor(cmd);
+    const path = config.database.path;
+    if (opts.mustExist) {
+      try {
+        await access(path);
+      } catch {
+        throw new VmbotError('not_found', `There is no database at ${path} yet: \`vmbot serve\` creates it. Check database.path (or --config).`, 'database.path');
+      }
+    }
+    const store = await openStore({ path, pool: config.macPool });
+    try {
+      await work(store, config);
+    } finally {
+      await store.close();
+    }
+  } catch (err) {
+    if (err instanceof VmbotError) {
+      io.err(`${cmd.name()}: ${err.message} [${err.code}${err.field ? `, ${err.field}` : ''}]`);
+    } else if (err instanceof ConfigError) {
+      io.err(err.message);
+    } else {
+      throw err;
+    }
+    process.exitCode = 1;
+  }
+}
