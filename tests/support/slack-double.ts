@@ -494,14 +494,14 @@ export class SlackDouble {
     }
   }
 
-  private checkMessage(args: Json): Json | { text: string; blocks: Json[] } {
+  private checkMessage(args: Json): { fail: Json } | { text: string; blocks: Json[] } {
     const text = typeof args['text'] === 'string' ? args['text'] : '';
     const blocks = args['blocks'];
-    if (blocks !== undefined && !Array.isArray(blocks)) return { ok: false, error: 'invalid_blocks_format' };
-    if (!text && (!blocks || blocks.length === 0)) return { ok: false, error: 'no_text' };
-    if (text.length > 40_000) return { ok: false, error: 'msg_too_long' };
+    if (blocks !== undefined && !Array.isArray(blocks)) return { fail: { ok: false, error: 'invalid_blocks_format' } };
+    if (!text && (!blocks || blocks.length === 0)) return { fail: { ok: false, error: 'no_text' } };
+    if (text.length > 40_000) return { fail: { ok: false, error: 'msg_too_long' } };
     const problems = validateBlocks((blocks ?? []) as unknown[], 'message');
-    if (problems.length > 0) return { ok: false, error: 'invalid_blocks', errors: problems, response_metadata: { messages: problems.map((p) => `[ERROR] ${p}`) } };
+    if (problems.length > 0) return { fail: { ok: false, error: 'invalid_blocks', errors: problems, response_metadata: { messages: problems.map((p) => `[ERROR] ${p}`) } } };
     return { text, blocks: (blocks ?? []) as Json[] };
   }
 
@@ -510,7 +510,7 @@ export class SlackDouble {
     if (!channel) return { ok: false, error: 'channel_not_found' };
     if (!channel.botMember) return { ok: false, error: 'not_in_channel' };
     const checked = this.checkMessage(args);
-    if ('ok' in checked) return checked;
+    if ('fail' in checked) return checked.fail;
     const ts = this.ts();
     const stored: StoredMessage = { channel: String(args['channel']), ts, ...checked, history: [checked] };
     channel.messages.push(stored);
@@ -523,7 +523,7 @@ export class SlackDouble {
     const message = channel.messages.find((m) => m.ts === args['ts']);
     if (!message) return { ok: false, error: 'message_not_found' };
     const checked = this.checkMessage(args);
-    if ('ok' in checked) return checked;
+    if ('fail' in checked) return checked.fail;
     message.text = checked.text;
     message.blocks = checked.blocks;
     message.history.push(checked);
@@ -539,7 +539,7 @@ export class SlackDouble {
     if (!this.users.has(user)) return { ok: false, error: 'user_not_found' };
     if (!channel.members.has(user)) return { ok: false, error: 'user_not_in_channel' };
     const checked = this.checkMessage(args);
-    if ('ok' in checked) return checked;
+    if ('fail' in checked) return checked.fail;
     const ts = this.ts();
     this.ephemerals.push({ channel: channelId, ts, ...checked, history: [checked], ephemeralTo: user });
     return { ok: true, message_ts: ts };
@@ -563,7 +563,7 @@ export class SlackDouble {
 
   private responseUrl(path: string, raw: string, res: ServerResponse): void {
     const entry = this.responseUrls.get(path);
-    const fail = (status: number, text: string) => res.writeHead(status, { 'content-type': 'text/plain' }).end(text);
+    const fail = (status: number, text: string): void => void res.writeHead(status, { 'content-type': 'text/plain' }).end(text);
     if (!entry) return fail(404, 'no_service');
     // response_url: 5 uses within 30 minutes.
     if (entry.uses >= 5 || this.now() - entry.issuedAt > 30 * 60_000) return fail(404, 'expired_url');
@@ -574,7 +574,7 @@ export class SlackDouble {
       return fail(400, 'invalid_payload');
     }
     const checked = this.checkMessage(body);
-    if ('ok' in checked) return fail(400, String(checked['error']));
+    if ('fail' in checked) return fail(400, String(checked.fail['error']));
     entry.uses += 1;
     this.responseUrlPosts.push({ user: entry.user, channel: entry.channel, body });
     if (body['response_type'] !== 'in_channel') {
@@ -582,6 +582,7 @@ export class SlackDouble {
     }
     res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
     this.notify();
+    return undefined;
   }
 
   private issueTrigger(user: string): string {

@@ -38,5 +38,5 @@ export function plain(text: string, max: number): string {
 
 /** A Slack user mention, only for IDs that look like Slack user IDs (never built from free text). */
 export function mentionUser(userId: string): string | undefined {
-  return /^[UW][A-Z0-9]{2,20}$/.test(userId) ? `<@${userId}>` : undefined;
+  return /^[UW][A-Z0-9]{1,20}$/.test(userId) ? `<@${userId}>` : undefined;
 }
