@@ -10,7 +10,7 @@ const EPHEMERAL = 64;
 describe('discord: request, approve, VM up', () => {
   let w: World;
   beforeAll(async () => {
-    w = await startWorld();
+    w = await startWorld({ harness: { sim: { startDelayMs: 20, chunkDelayMs: 5 } } });
   });
   afterAll(async () => {
     await w?.close();

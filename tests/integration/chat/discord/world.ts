@@ -3,7 +3,7 @@
 // discord.js client connected to the double's gateway — with the /vm command registered
 // through the real `registerCommands`.
 import { startDiscordDouble, type DiscordDouble, type StoredMessage, messageText } from '../../../support/discord-double.js';
-import { startHarness, type Harness, type HarnessOptions } from '../../../support/harness.js';
+import { TEST_SSH_KEY, startHarness, type Harness, type HarnessOptions } from '../../../support/harness.js';
 import { createDiscordAdapter } from '../../../../src/chat/discord/index.js';
 import { registerCommands } from '../../../../src/chat/discord/register.js';
 import type { ChatAdapter } from '../../../../src/chat/adapter.js';
@@ -19,6 +19,8 @@ export interface World {
   adapter: ChatAdapter;
   /** The admin card of a VM, once posted. */
   card(name: string): Promise<StoredMessage>;
+  /** A member runs `/vm request` and submits the modal; resolves with the posted card. */
+  request(userId: string, name: string, over?: Record<string, string>): Promise<{ requestId: string; card: StoredMessage; where: { channelId: string; messageId: string } }>;
   /** Stops the adapter and closes the core (not the double). */
   stop(): Promise<void>;
   close(): Promise<void>;
@@ -68,11 +70,22 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     await adapter.stop();
     await h.close();
   })());
+  const card = (name: string) =>
+    double.waitFor(() => double.messages(ADMIN_CHANNEL).find((m) => messageText(m).includes(`VM ${name}`)), { what: `the card of ${name}` });
   return {
     double,
     h,
     adapter,
-    card: (name) => double.waitFor(() => double.messages(ADMIN_CHANNEL).find((m) => messageText(m).includes(`VM ${name}`)), { what: `the card of ${name}` }),
+    async request(userId, name, over = {}) {
+      const command = double.slashCommand(userId, 'request', { name, distro: 'debian-12', size: 'small' });
+      await command.response();
+      const submit = double.submitModal(userId, command, { login: 'alice', ssh_keys: TEST_SSH_KEY, reason: 'course work', ...over });
+      await submit.response();
+      const posted = await card(name);
+      const requestId = (posted.embeds[0] as { footer: { text: string } }).footer.text.replace('request ', '');
+      return { requestId, card: posted, where: { channelId: posted.channel_id, messageId: posted.id } };
+    },
+    card,
     stop,
     async close() {
       await stop();

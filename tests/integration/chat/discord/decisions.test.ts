@@ -1,0 +1,121 @@
+// Admin decisions from the card against the real workflow: deny with a reason (inert mentions),
+// refusals for non-admins (ephemeral + audited), two admins at once, cancel and delete.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buttonIds, messageText } from '../../../support/discord-double.js';
+import { ALICE, CAROL_ADMIN, DAVE_ADMIN, EVE, startWorld, type World } from './world.js';
+
+const EPHEMERAL = 64;
+const flagsOf = (data: unknown) => Number((data as { flags?: number } | undefined)?.flags ?? 0);
+
+describe('discord: decisions on the admin card', () => {
+  let w: World;
+  beforeAll(async () => {
+    w = await startWorld({ harness: { sim: { startDelayMs: 20, chunkDelayMs: 5 } } });
+  });
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  it('denies with a reason from a modal; @everyone and role mentions in it stay inert', async () => {
+    const { double } = w;
+    const { requestId, where } = await w.request(ALICE, 'deny-me');
+    const press = double.pressButton(CAROL_ADMIN, where, `vm:deny:${requestId}`);
+    expect((await press.response()).type).toBe(9);
+    const reason = 'no GPU here @everyone <@&200000000000000011> @here';
+    const submit = double.submitModal(CAROL_ADMIN, press, { deny_reason: reason });
+    expect((await submit.response()).type).toBe(6);
+
+    const card = await double.waitFor(() => {
+      const m = double.message(where.channelId, where.messageId)!;
+      return messageText(m).includes('Denied by') && m;
+    }, { what: 'the card showing the denial' });
+    expect(buttonIds(card)).toEqual([]);
+    expect(messageText(card)).toContain(`Denied by <@${CAROL_ADMIN}>`);
+    expect(messageText(card)).not.toContain('@everyone');
+    expect(messageText(card)).not.toContain('<@&');
+
+    const dm = await double.waitFor(() => double.dmsTo(ALICE).find((m) => m.content.includes('was denied')), { what: 'the denial DM' });
+    expect(dm.allowed_mentions).toEqual({ parse: [] });
+    expect(dm.pinged).toEqual({ users: [], roles: [], everyone: false });
+    expect(dm.content).toContain('no GPU here');
+    expect(dm.content).not.toMatch(/@everyone|@here|<@&/);
+    expect((await w.h.core.store.requests.get(requestId))?.state).toBe('denied');
+  });
+
+  it('refuses Approve from a non-admin ephemerally, audits it, and leaves the card as it was', async () => {
+    const { double } = w;
+    const { requestId, where, card } = await w.request(ALICE, 'not-yours');
+    const edits = double.message(where.channelId, where.messageId)!.edits;
+    const press = double.pressButton(EVE, where, `vm:approve:${requestId}`);
+    const cb = await press.response();
+    expect(cb.type).toBe(4);
+    expect(flagsOf(cb.data) & EPHEMERAL).toBe(EPHEMERAL);
+    expect(press.ephemeralTexts()[0]).toContain('Only vmbot admins can approve');
+    const audit = await w.h.core.store.audit.list({ requestId });
+    expect(audit.some((a) => a.action === 'approve_refused' && a.actor.userId === EVE && a.actor.platform === 'discord')).toBe(true);
+    expect((await w.h.core.store.requests.get(requestId))?.state).toBe('pending');
+    expect(double.message(where.channelId, where.messageId)!.edits).toBe(edits);
+    expect(buttonIds(double.message(where.channelId, where.messageId)!)).toEqual(buttonIds(card));
+
+    // The requester cannot approve their own request either (and is an ordinary member anyway).
+    const own = double.pressButton(ALICE, where, `vm:approve:${requestId}`);
+    await own.response();
+    expect(own.ephemeralTexts()[0]).toContain('Only vmbot admins');
+  });
+
+  it('two admins pressing Approve at once make exactly one approval and one job', async () => {
+    const { double, h } = w;
+    const { requestId, where } = await w.request(ALICE, 'race1');
+    const a = double.pressButton(CAROL_ADMIN, where, `vm:approve:${requestId}`);
+    const b = double.pressButton(DAVE_ADMIN, where, `vm:approve:${requestId}`);
+    const [ra, rb] = await Promise.all([a.response(), b.response()]);
+    const types = [ra.type, rb.type].sort();
+    expect(types).toEqual([4, 6]); // one silent ack (the card changes), one ephemeral "already approved"
+    const loser = ra.type === 4 ? a : b;
+    expect(flagsOf((ra.type === 4 ? ra : rb).data) & EPHEMERAL).toBe(EPHEMERAL);
+    expect(loser.ephemeralTexts()[0]).toMatch(/already/i);
+    const audit = await h.core.store.audit.list({ requestId });
+    expect(audit.filter((x) => x.action === 'approve')).toHaveLength(1);
+    const jobs = await h.waitFor(async () => {
+      const all = await h.core.nomad.listJobs();
+      return all.some((j) => j.id === 'uservm-race1') && all;
+    }, { what: 'the job of race1' });
+    expect(jobs.filter((j) => j.id === 'uservm-race1')).toHaveLength(1);
+  });
+
+  it('cancel from /vm cancel by the requester; the card loses its buttons and says who cancelled', async () => {
+    const { double, h } = w;
+    const { requestId, where } = await w.request(ALICE, 'cancel-me');
+    const byEve = double.slashCommand(EVE, 'cancel', { name: 'cancel-me' });
+    await byEve.response();
+    expect(byEve.ephemeralTexts()[0]).toContain('Only the member who asked');
+    const i = double.slashCommand(ALICE, 'cancel', { name: 'cancel-me' });
+    const cb = await i.response();
+    expect(flagsOf(cb.data) & EPHEMERAL).toBe(EPHEMERAL);
+    expect(i.ephemeralTexts()[0]).toContain('cancelled');
+    expect((await h.core.store.requests.get(requestId))?.state).toBe('cancelled');
+    const card = await double.waitFor(() => {
+      const m = double.message(where.channelId, where.messageId)!;
+      return buttonIds(m).length === 0 && m;
+    }, { what: 'the cancelled card without buttons' });
+    expect(messageText(card)).toContain(`Cancelled by <@${ALICE}>`);
+  });
+
+  it('delete by the owner with /vm delete; refused for another member', async () => {
+    const { double, h } = w;
+    const { requestId, where } = await w.request(ALICE, 'del1');
+    await double.pressButton(CAROL_ADMIN, where, `vm:approve:${requestId}`).response();
+    await h.waitFor(async () => (await h.core.store.requests.get(requestId))?.state === 'running', { what: 'del1 running', timeoutMs: 10_000 });
+
+    const byEve = double.slashCommand(EVE, 'delete', { name: 'del1' });
+    await byEve.response();
+    expect(byEve.ephemeralTexts()[0]).toContain('only delete your own');
+    expect((await h.core.store.requests.get(requestId))?.state).toBe('running');
+
+    const i = double.slashCommand(ALICE, 'delete', { name: 'del1' });
+    await i.response();
+    expect(i.ephemeralTexts()[0]).toContain('is being deleted');
+    await h.waitFor(async () => (await h.core.store.requests.get(requestId))?.state === 'deleted', { what: 'del1 deleted', timeoutMs: 10_000 });
+    await double.waitFor(() => double.dmsTo(ALICE).find((m) => m.content.includes('del1') && m.content.includes('was deleted')), { what: 'the deleted DM' });
+  });
+});
