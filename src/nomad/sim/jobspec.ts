@@ -2,7 +2,6 @@
 // parser (@cdktf/hcl2json, hclparse compiled to wasm); we then map the blocks vmbot
 // and the admins' hand-written jobs use onto Nomad's api.Job shape. Like Nomad's HCL2
 // decoder, an argument or block it does not know is an error, not silently dropped.
-import { parse } from '@cdktf/hcl2json';
 import type { NomadArtifact, NomadConstraint, NomadJob, NomadNetwork, NomadService, NomadTask, NomadTaskGroup } from './types.js';
 
 export class JobParseError extends Error {
@@ -158,6 +157,8 @@ function group(name: string, body: Body, canonical: boolean): NomadTaskGroup {
 export async function parseJobHcl(hcl: string, canonicalize: boolean): Promise<NomadJob> {
   let tree: Body;
   try {
+    // Imported on first use: loading the parser compiles a Go wasm module (seconds).
+    const { parse } = await import('@cdktf/hcl2json');
     tree = (await parse('input.hcl', hcl)) as Body;
   } catch (err) {
     // hcl2json reports "parse config: [input.hcl:1,11-18: Summary; Detail]".
