@@ -1,6 +1,7 @@
 // The one configuration schema (DESIGN §3). Everything that reads configuration
 // gets a `Config` parsed by this schema; secrets never live here (see secrets.ts).
 import { z } from 'zod';
+import { macToBigInt, parseMacRange, tryNormaliseMac } from '../domain/mac.js';
 
 const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
 const DURATION_RE = /^(\d+)(ms|s|m|h)$/;
@@ -11,20 +12,28 @@ export const macSchema = z
   .regex(MAC_RE, { error: (iss) => `${JSON.stringify(iss.input)} is not a MAC address (expected six hex pairs like 52:54:84:ba:49:00)` })
   .transform((mac) => mac.toLowerCase());
 
-/** "FIRST-LAST", both MACs, FIRST <= LAST. */
-const macRangeSchema = z.string().superRefine((value, ctx) => {
-  const parts = value.split('-');
+/**
+ * "FIRST-LAST" (inclusive), or a single MAC for a one-address range; normalised to
+ * lower-case "first-last" so that everything downstream sees one form.
+ */
+const macRangeSchema = z.string().transform((value, ctx) => {
+  const parts = value.includes('-') ? value.split('-').map((p) => p.trim()) : [value.trim(), value.trim()];
   if (parts.length !== 2) {
     ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not a MAC range (expected FIRST-LAST, e.g. 52:54:84:ba:49:00-52:54:84:ba:49:ff)` });
-    return;
+    return z.NEVER;
   }
-  for (const part of parts) {
-    if (!MAC_RE.test(part.trim())) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(part)} is not a MAC address` });
+  const bad = parts.filter((part) => tryNormaliseMac(part) === undefined || part.includes('-'));
+  for (const part of new Set(bad)) {
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(part)} is not a MAC address (expected six hex pairs like 52:54:84:ba:49:00)` });
   }
-  const [first, last] = parts.map((p) => BigInt('0x' + p.trim().replaceAll(':', '')));
-  if (first !== undefined && last !== undefined && first > last) {
-    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)}: the first MAC is after the last` });
+  if (bad.length > 0) return z.NEVER;
+  try {
+    parseMacRange(parts.join('-'));
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
   }
+  return parts.map((p) => tryNormaliseMac(p)!).join('-');
 });
 
 /** "10m", "30s", "500ms", "1h" → milliseconds. */
@@ -56,7 +65,7 @@ const fingerprintSchema = z
   .regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, { error: 'expected an OpenSSH SHA256 fingerprint like SHA256:abc... (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub)' });
 const nameSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,30}$/, { error: 'expected lower-case letters, digits and dashes' });
 
-const sshTargetSchema = z.object({
+const sshTargetSchema = z.strictObject({
   host: z.string().min(1),
   port: z.number().int().min(1).max(65535).default(22),
   user: z.string().min(1),
@@ -67,24 +76,24 @@ const sshTargetSchema = z.object({
 });
 
 export const configSchema = z
-  .object({
-    database: z.object({ path: z.string().min(1).default('data/vmbot.sqlite') }).prefault({}),
-    templates: z.object({ dir: z.string().min(1).default('templates') }).prefault({}),
+  .strictObject({
+    database: z.strictObject({ path: z.string().min(1).default('data/vmbot.sqlite') }).prefault({}),
+    templates: z.strictObject({ dir: z.string().min(1).default('templates') }).prefault({}),
     macPool: z
-      .object({
+      .strictObject({
         ranges: z.array(macRangeSchema).min(1).default(['52:54:84:ba:49:00-52:54:84:ba:49:ff']),
-        reserved: z.array(z.object({ mac: macSchema, note: z.string().default('') })).default([]),
+        reserved: z.array(z.strictObject({ mac: macSchema, note: z.string().default('') })).default([]),
       })
       .prefault({}),
     distros: z
-      .array(z.object({ name: nameSchema, label: z.string().min(1), image: urlSchema }))
+      .array(z.strictObject({ name: nameSchema, label: z.string().min(1, { error: 'must not be empty: the text members see in the form' }), image: urlSchema }))
       .min(1)
       .default([{ name: 'debian-12', label: 'Debian 12', image: 'http://vm-resources.service.consul:8000/base-images/debian-12-genericcloud-amd64-30G.qcow2' }]),
     sizes: z
       .array(
-        z.object({
+        z.strictObject({
           name: nameSchema,
-          label: z.string().min(1),
+          label: z.string().min(1, { error: 'must not be empty: the text members see in the form' }),
           /** MHz, as Nomad's resources.cpu */
           cpu: z.number().int().positive(),
           /** MiB, as Nomad's resources.memory */
@@ -98,14 +107,14 @@ export const configSchema = z
         { name: 'large', label: '12 CPU GHz, 8 GB', cpu: 12000, memory: 8192 },
       ]),
     policy: z
-      .object({
+      .strictObject({
         allowSelfApproval: z.boolean().default(false),
         /** How many live VMs one member may hold (0 = no limit). */
         maxVmsPerMember: z.number().int().min(0).default(0),
       })
       .prefault({}),
     nomad: z
-      .object({
+      .strictObject({
         adapter: z.enum(['ssh', 'http', 'sim']).default('ssh'),
         datacenters: z.array(z.string().min(1)).min(1).default(['dc1']),
         jobPrefix: z.string().regex(/^[a-z0-9-]{0,20}$/, { error: 'expected at most 20 lower-case letters, digits or dashes' }).default('uservm-'),
@@ -115,7 +124,7 @@ export const configSchema = z
         pollInterval: durationSchema.default(2_000),
         ssh: sshTargetSchema.extend({ nomadPath: z.string().default('nomad'), tokenFile: z.string().optional(), maxChannels: z.number().int().min(1).max(9).default(6) }).optional(),
         http: z
-          .object({
+          .strictObject({
             address: urlSchema.default('http://127.0.0.1:4646'),
             caCert: z.string().optional(),
             clientCert: z.string().optional(),
@@ -124,7 +133,7 @@ export const configSchema = z
           })
           .optional(),
         sim: z
-          .object({
+          .strictObject({
             bootDelay: durationSchema.default(3_000),
             subnet: z.string().default('10.10.0.0/24'),
           })
@@ -132,10 +141,10 @@ export const configSchema = z
       })
       .prefault({}),
     cloudInit: z
-      .object({
+      .strictObject({
         publish: z.enum(['builtin', 'sftp']).default('builtin'),
         builtin: z
-          .object({
+          .strictObject({
             listen: listenSchema.default({ host: '0.0.0.0', port: 8000 }),
             publicUrl: urlSchema.default('http://127.0.0.1:8000'),
             dir: z.string().default('data/nocloud'),
@@ -150,7 +159,7 @@ export const configSchema = z
       })
       .prefault({}),
     slack: z
-      .object({
+      .strictObject({
         mode: z.enum(['socket', 'http']).default('socket'),
         apiUrl: urlSchema.default('https://slack.com/api/'),
         port: z.number().int().min(0).max(65535).default(3000),
@@ -160,7 +169,7 @@ export const configSchema = z
       })
       .optional(),
     discord: z
-      .object({
+      .strictObject({
         apiUrl: urlSchema.default('https://discord.com/api'),
         applicationId: z.string().regex(/^\d{15,22}$/, { error: 'expected a Discord snowflake ID (digits)' }),
         guildId: z.string().regex(/^\d{15,22}$/, { error: 'expected a Discord snowflake ID (digits)' }),
@@ -171,7 +180,7 @@ export const configSchema = z
       })
       .optional(),
     web: z
-      .object({
+      .strictObject({
         enabled: z.boolean().default(false),
         listen: listenSchema.default({ host: '127.0.0.1', port: 8080 }),
         /** Admins of the web console in production (read-only there); in local mode everyone may switch views. */
@@ -179,36 +188,76 @@ export const configSchema = z
       })
       .prefault({}),
     log: z
-      .object({
+      .strictObject({
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
       })
       .prefault({}),
   })
   .strict()
-  .superRefine((cfg, ctx) => {
-    if (cfg.nomad.adapter === 'ssh' && !cfg.nomad.ssh) {
-      ctx.addIssue({ code: 'custom', path: ['nomad', 'ssh'], message: 'nomad.adapter is "ssh" but nomad.ssh (host, user, privateKeyPath, hostKeyFingerprint) is missing' });
-    }
-    if (cfg.nomad.ssh && !cfg.nomad.ssh.hostKeyFingerprint && !cfg.nomad.ssh.trustOnFirstUse) {
-      ctx.addIssue({ code: 'custom', path: ['nomad', 'ssh', 'hostKeyFingerprint'], message: 'required: pin the Nomad host key (ssh-keygen -lf on its host key), or set trustOnFirstUse: true' });
-    }
-    if (cfg.cloudInit.publish === 'sftp' && !cfg.cloudInit.sftp) {
-      ctx.addIssue({ code: 'custom', path: ['cloudInit', 'sftp'], message: 'cloudInit.publish is "sftp" but cloudInit.sftp is missing' });
-    }
-    if (cfg.cloudInit.sftp && !cfg.cloudInit.sftp.hostKeyFingerprint && !cfg.cloudInit.sftp.trustOnFirstUse) {
-      ctx.addIssue({ code: 'custom', path: ['cloudInit', 'sftp', 'hostKeyFingerprint'], message: 'required: pin the SFTP host key, or set trustOnFirstUse: true' });
-    }
-    const names = new Set<string>();
-    cfg.distros.forEach((d, i) => {
-      if (names.has(d.name)) ctx.addIssue({ code: 'custom', path: ['distros', i, 'name'], message: `duplicate distro name ${JSON.stringify(d.name)}` });
-      names.add(d.name);
+  // `when`: run even when other keys have problems, so one pass lists them all. The value
+  // may then be partly unparsed, hence the defensive reads in crossChecks.
+  .superRefine((cfg, ctx) => crossChecks(cfg, ctx), { when: () => true });
+
+type Ctx = { addIssue(issue: { code: 'custom'; path: PropertyKey[]; message: string }): void };
+
+const obj = (v: unknown): Record<string, unknown> | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
+const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+/** Rules that span several keys. */
+function crossChecks(raw: unknown, ctx: Ctx): void {
+  const cfg = obj(raw) ?? {};
+  const nomad = obj(cfg.nomad) ?? {};
+  const ssh = obj(nomad.ssh);
+  if (nomad.adapter === 'ssh' && !ssh) {
+    ctx.addIssue({ code: 'custom', path: ['nomad', 'ssh'], message: 'nomad.adapter is "ssh" but nomad.ssh (host, user, privateKeyPath, hostKeyFingerprint) is missing' });
+  }
+  if (ssh && ssh.hostKeyFingerprint === undefined && ssh.trustOnFirstUse !== true) {
+    ctx.addIssue({ code: 'custom', path: ['nomad', 'ssh', 'hostKeyFingerprint'], message: 'required: pin the Nomad host key (ssh-keygen -lf on its host key), or set trustOnFirstUse: true' });
+  }
+  const cloudInit = obj(cfg.cloudInit) ?? {};
+  const sftp = obj(cloudInit.sftp);
+  if (cloudInit.publish === 'sftp' && !sftp) {
+    ctx.addIssue({ code: 'custom', path: ['cloudInit', 'sftp'], message: 'cloudInit.publish is "sftp" but cloudInit.sftp (host, user, privateKeyPath, hostKeyFingerprint) is missing' });
+  }
+  if (sftp && sftp.hostKeyFingerprint === undefined && sftp.trustOnFirstUse !== true) {
+    ctx.addIssue({ code: 'custom', path: ['cloudInit', 'sftp', 'hostKeyFingerprint'], message: 'required: pin the SFTP host key, or set trustOnFirstUse: true' });
+  }
+  for (const key of ['distros', 'sizes'] as const) {
+    const seen = new Set<unknown>();
+    arr(cfg[key]).forEach((entry, i) => {
+      const name = obj(entry)?.name;
+      if (typeof name !== 'string') return;
+      if (seen.has(name)) ctx.addIssue({ code: 'custom', path: [key, i, 'name'], message: `duplicate ${key === 'distros' ? 'distro' : 'size'} name ${JSON.stringify(name)}` });
+      seen.add(name);
     });
-    const sizes = new Set<string>();
-    cfg.sizes.forEach((s, i) => {
-      if (sizes.has(s.name)) ctx.addIssue({ code: 'custom', path: ['sizes', i, 'name'], message: `duplicate size name ${JSON.stringify(s.name)}` });
-      sizes.add(s.name);
+  }
+  checkReserved(obj(cfg.macPool) ?? {}, ctx);
+}
+
+/** Reserved MACs must lie in the pool (else reserving them means nothing) and appear once. */
+function checkReserved(pool: Record<string, unknown>, ctx: Ctx): void {
+  const ranges = arr(pool.ranges)
+    .filter((r): r is string => typeof r === 'string')
+    .flatMap((r) => {
+      try {
+        return [parseMacRange(r)];
+      } catch {
+        return [];
+      }
     });
+  const seen = new Set<string>();
+  arr(pool.reserved).forEach((entry, i) => {
+    const mac = obj(entry)?.mac;
+    if (typeof mac !== 'string' || tryNormaliseMac(mac) === undefined) return;
+    const value = macToBigInt(mac);
+    if (ranges.length > 0 && !ranges.some((r) => r.first <= value && value <= r.last)) {
+      ctx.addIssue({ code: 'custom', path: ['macPool', 'reserved', i, 'mac'], message: `${mac} is outside every range of macPool.ranges, so reserving it changes nothing (check for a typo)` });
+    }
+    const canonical = tryNormaliseMac(mac)!;
+    if (seen.has(canonical)) ctx.addIssue({ code: 'custom', path: ['macPool', 'reserved', i, 'mac'], message: `${mac} is reserved twice` });
+    seen.add(canonical);
   });
+}
 
 export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
