@@ -25,6 +25,8 @@ export interface SlackDoubleOptions {
   signingSecret?: string;
   /** Milliseconds clock (trigger_id expiry, signature timestamps). */
   now?: () => number;
+  /** The bot token's OAuth scopes, sent in the `x-oauth-scopes` header of bot-token calls as Slack does. */
+  scopes?: string[];
 }
 
 export interface RecordedCall {
@@ -112,8 +114,10 @@ export class SlackDouble {
   private readonly callListeners = new Set<() => void>();
   private target: { mode: 'http'; url: string } | { mode: 'socket' } | undefined;
   private seq = 0;
+  private readonly scopes: string[];
 
   private constructor(opts: SlackDoubleOptions) {
+    this.scopes = opts.scopes ?? ['commands', 'chat:write', 'im:write', 'usergroups:read', 'channels:read', 'groups:read'];
     this.botToken = opts.botToken ?? 'xoxb-0000000001-test-bot-token';
     this.appToken = opts.appToken ?? 'xapp-1-A0VMBOT00-0001-test-app-token';
     this.signingSecret = opts.signingSecret ?? '8f742231b10e8888abcd99yyyzzz85a5';
@@ -451,7 +455,8 @@ export class SlackDouble {
 
   private answer(res: ServerResponse, call: Omit<RecordedCall, 'response'>, response: Json): void {
     this.calls.push({ ...call, response });
-    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(response));
+    const scopes: Record<string, string> = call.tokenKind === 'bot' ? { 'x-oauth-scopes': this.scopes.join(',') } : {};
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', ...scopes }).end(JSON.stringify(response));
     this.notify();
   }
 
@@ -480,6 +485,14 @@ export class SlackDouble {
         const id = `D${user}`;
         if (!this.channels.has(id)) this.channels.set(id, { members: new Set([user]), botMember: true, messages: [] });
         return { ok: true, channel: { id } };
+      }
+      case 'conversations.info': {
+        // Slack: channels:read (public) or groups:read (private); the bot need not be a member.
+        const id = String(args['channel'] ?? '');
+        const channel = this.channels.get(id);
+        if (!channel) return { ok: false, error: 'channel_not_found' };
+        if (!this.scopes.includes('channels:read') && !this.scopes.includes('groups:read')) return { ok: false, error: 'missing_scope', needed: 'channels:read' };
+        return { ok: true, channel: { id, name: id.toLowerCase(), is_channel: !id.startsWith('D'), is_im: id.startsWith('D'), is_member: channel.botMember } };
       }
       case 'chat.postMessage':
         return this.postMessage(args);
