@@ -29,7 +29,14 @@ export const cardText = (m: StoredMessage): string => JSON.stringify(m.blocks);
 export const buttonsOf = (m: StoredMessage): string[] =>
   m.blocks.flatMap((b) => (b['type'] === 'actions' ? (b['elements'] as Array<{ action_id: string }>).map((e) => e.action_id) : []));
 
+let hclWarm: Promise<unknown> | undefined;
+
 export async function startSlackWorld(opts: { mode: 'http' | 'socket'; harness?: HarnessOptions } = { mode: 'http' }): Promise<SlackWorld> {
+  // The sim parses jobs with HashiCorp's HCL parser (Go compiled to WASM): its first parse in a
+  // process blocks the event loop for about a second, long enough to trip the harness's 2 s
+  // Nomad timeout while Bolt and the websocket wait. Pay it once, before anything runs.
+  hclWarm ??= import('@cdktf/hcl2json').then(({ parse }) => parse('warm.hcl', 'a = 1'));
+  await hclWarm;
   const double = await SlackDouble.start();
   for (const [id, name] of [[ADMIN1, 'admin1'], [ADMIN2, 'admin2'], [GROUP_ADMIN, 'groupadmin'], [MEMBER, 'member'], [OTHER, 'other']] as const) double.addUser(id, name);
   // OTHER is in the admin channel too: a member who can see the buttons but may not press them.
