@@ -105,7 +105,7 @@ describe('discord: decisions on the admin card', () => {
     const { double, h } = w;
     const { requestId, where } = await w.request(ALICE, 'del1');
     await double.pressButton(CAROL_ADMIN, where, `vm:approve:${requestId}`).response();
-    await h.waitFor(async () => (await h.core.store.requests.get(requestId))?.state === 'running', { what: 'del1 running', timeoutMs: 10_000 });
+    await h.waitFor(async () => (await h.core.store.requests.get(requestId))?.state === 'running', { what: 'del1 running', timeoutMs: 20_000 });
 
     const byEve = double.slashCommand(EVE, 'delete', { name: 'del1' });
     await byEve.response();
@@ -115,7 +115,7 @@ describe('discord: decisions on the admin card', () => {
     const i = double.slashCommand(ALICE, 'delete', { name: 'del1' });
     await i.response();
     expect(i.ephemeralTexts()[0]).toContain('is being deleted');
-    await h.waitFor(async () => (await h.core.store.requests.get(requestId))?.state === 'deleted', { what: 'del1 deleted', timeoutMs: 10_000 });
+    await h.waitFor(async () => (await h.core.store.requests.get(requestId))?.state === 'deleted', { what: 'del1 deleted', timeoutMs: 20_000 });
     await double.waitFor(() => double.dmsTo(ALICE).find((m) => m.content.includes('del1') && m.content.includes('was deleted')), { what: 'the deleted DM' });
   });
 });

@@ -128,7 +128,7 @@ describe('discord adapter protocol', () => {
       workflow,
       logger: silentLogger,
       restOptions: { retries: 0, timeout: 5_000 },
-      deferAfterMs: 100,
+      deferAfterMs: 1_000,
     });
     await adapter.start();
   });

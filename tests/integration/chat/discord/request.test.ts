@@ -55,7 +55,7 @@ describe('discord: request, approve, VM up', () => {
     const press = double.pressButton(CAROL_ADMIN, { channelId: card.channel_id, messageId: card.id }, `vm:approve:${requestId}`);
     expect((await press.response()).type).toBe(6); // deferred update: the card is edited via drawCard
 
-    const dm = await double.waitFor(() => double.dmsTo(ALICE).find((m) => m.content.includes('is up')), { what: 'the "VM is up" DM', timeoutMs: 10_000 });
+    const dm = await double.waitFor(() => double.dmsTo(ALICE).find((m) => m.content.includes('is up')), { what: 'the "VM is up" DM', timeoutMs: 20_000 });
     const vm = await w.h.core.store.requests.get(requestId);
     expect(vm?.state).toBe('running');
     expect(dm.content).toContain(`ssh alice@${vm!.address!.ipv4}`);

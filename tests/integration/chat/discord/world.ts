@@ -52,9 +52,8 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     },
   });
   const config = h.config.discord!;
-  if (!opts.double) {
-    await registerCommands({ apiUrl: config.apiUrl, token: TOKEN, applicationId: config.applicationId, guildId: config.guildId, catalogue: h.config, restOptions: { retries: 0 } });
-  }
+  // PUT replaces the set, so every (re)started world registers, as `vmbot discord register` would.
+  await registerCommands({ apiUrl: config.apiUrl, token: TOKEN, applicationId: config.applicationId, guildId: config.guildId, catalogue: h.config, restOptions: { retries: 0 } });
   const workflow = opts.wrap ? opts.wrap(h.core.workflow) : h.core.workflow;
   const adapter = createDiscordAdapter({ config, token: TOKEN, workflow, logger: silentLogger, restOptions: { retries: 0, timeout: 5_000 }, ...(opts.deferAfterMs !== undefined ? { deferAfterMs: opts.deferAfterMs } : {}) });
   h.core.workflow.attachSurface(adapter);

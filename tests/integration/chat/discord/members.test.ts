@@ -1,0 +1,111 @@
+// What members see: /vm ip for owner, admin and others; invalid forms (ephemeral, nothing
+// stored); closed DMs (fallback mention of that member only); slow work (deferred reply).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_SSH_KEY } from '../../../support/harness.js';
+import { ALICE, BOB_DMS_CLOSED, CAROL_ADMIN, EVE, FALLBACK_CHANNEL, startWorld, type World } from './world.js';
+import type { VmWorkflow } from '../../../../src/workflow/api.js';
+
+const EPHEMERAL = 64;
+const flagsOf = (data: unknown) => Number((data as { flags?: number } | undefined)?.flags ?? 0);
+
+describe('discord: members', () => {
+  let w: World;
+  /** Held by the test to make `status` slow; resolved when the test has seen the deferral. */
+  let statusGate: Promise<void> | undefined;
+  beforeAll(async () => {
+    w = await startWorld({
+      harness: { sim: { startDelayMs: 20, chunkDelayMs: 5 } },
+      deferAfterMs: 1_000,
+      // A slow cluster for `status` only: the real workflow, answered after the gate opens.
+      wrap: (workflow): VmWorkflow =>
+        Object.assign(Object.create(workflow) as VmWorkflow, {
+          status: async (...args: Parameters<VmWorkflow['status']>) => {
+            if (statusGate) await statusGate;
+            return workflow.status(...args);
+          },
+        }),
+    });
+  });
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  it('/vm ip answers the owner and an admin, and refuses anyone else', async () => {
+    const { double, h } = w;
+    const { requestId, where } = await w.request(ALICE, 'ip1');
+    await double.pressButton(CAROL_ADMIN, where, `vm:approve:${requestId}`).response();
+    const vm = await h.waitFor(async () => {
+      const r = await h.core.store.requests.get(requestId);
+      return r?.state === 'running' && r;
+    }, { what: 'ip1 running', timeoutMs: 20_000 });
+
+    for (const who of [ALICE, CAROL_ADMIN]) {
+      const i = double.slashCommand(who, 'ip', { name: 'ip1' });
+      const cb = await i.response();
+      expect(flagsOf(cb.data) & EPHEMERAL).toBe(EPHEMERAL);
+      expect(i.ephemeralTexts()[0]).toContain(`ssh alice@${vm.address!.ipv4}`);
+    }
+    const byEve = double.slashCommand(EVE, 'ip', { name: 'ip1' });
+    const cb = await byEve.response();
+    expect(flagsOf(cb.data) & EPHEMERAL).toBe(EPHEMERAL);
+    expect(byEve.ephemeralTexts()[0]).not.toContain(vm.address!.ipv4!);
+    expect(byEve.ephemeralTexts()[0]).toMatch(/own|admin/i);
+  });
+
+  it('shows every form problem to the member only, and stores nothing', async () => {
+    const { double, h } = w;
+    const before = (await h.core.store.requests.list()).length;
+    const command = double.slashCommand(EVE, 'request', { name: 'Bad_Name!', distro: 'debian-12', size: 'small' });
+    await command.response();
+    const submit = double.submitModal(EVE, command, {
+      login: 'Root Login',
+      ssh_keys: '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----',
+      reason: 'because',
+    });
+    const cb = await submit.response();
+    expect(cb.type).toBe(4);
+    expect(flagsOf(cb.data) & EPHEMERAL).toBe(EPHEMERAL);
+    const text = submit.ephemeralTexts()[0]!;
+    expect(text).toContain('(name)');
+    expect(text).toContain('(login)');
+    expect(text).toMatch(/private key/i);
+    expect((await h.core.store.requests.list()).length).toBe(before);
+    expect(double.dmsTo(EVE)).toEqual([]);
+  });
+
+  it('tells a member with closed DMs in the fallback channel, pinging only them', async () => {
+    const { double } = w;
+    const { requestId, where } = await w.request(BOB_DMS_CLOSED, 'bobs-vm', { login: 'bob', ssh_keys: TEST_SSH_KEY });
+    const requested = await double.waitFor(() => double.messages(FALLBACK_CHANNEL).find((m) => m.content.includes('bobs-vm')), { what: 'the fallback notice' });
+    expect(requested.content.startsWith(`<@${BOB_DMS_CLOSED}>`)).toBe(true);
+    expect(requested.allowed_mentions).toEqual({ parse: [], users: [BOB_DMS_CLOSED] });
+    expect(requested.pinged).toEqual({ users: [BOB_DMS_CLOSED], roles: [], everyone: false });
+    // Discord refused the DM (50007) before the fallback was used.
+    expect(double.rejections.filter((r) => r.code === 50007).length).toBeGreaterThan(0);
+    expect(double.dmsTo(BOB_DMS_CLOSED)).toEqual([]);
+
+    await double.pressButton(CAROL_ADMIN, where, `vm:approve:${requestId}`).response();
+    const up = await double.waitFor(() => double.messages(FALLBACK_CHANNEL).find((m) => m.content.includes('bobs-vm') && m.content.includes('is up')), { what: 'the fallback "up" notice', timeoutMs: 20_000 });
+    // The approving admin is named in the text but not pinged.
+    expect(up.pinged).toEqual({ users: [BOB_DMS_CLOSED], roles: [], everyone: false });
+  });
+
+  it('defers the reply when the work is slow, then edits it with the answer', async () => {
+    const { double } = w;
+    let open!: () => void;
+    statusGate = new Promise((resolve) => (open = resolve));
+    try {
+      const i = double.slashCommand(ALICE, 'status', { name: 'ip1' });
+      const cb = await i.response();
+      expect(cb.type).toBe(5);
+      expect(flagsOf(cb.data) & EPHEMERAL).toBe(EPHEMERAL);
+      open();
+      const answer = await double.waitFor(() => i.original && i.original.edits > 0 && i.original, { what: 'the deferred reply edited' });
+      expect(answer.embeds[0]).toMatchObject({ title: 'VM ip1' });
+      expect(answer.allowed_mentions).toEqual({ parse: [] });
+    } finally {
+      statusGate = undefined;
+      open();
+    }
+  });
+});
