@@ -204,7 +204,12 @@ export async function startTestSshServer(opts: TestSshServerOptions): Promise<Te
 
   const server = new Server({ hostKeys: [hostKey.privateKey] }, (client) => {
     connections.add(client);
-    client.on('close', () => connections.delete(client));
+    // Slots of sessions still open when the connection goes are freed with it.
+    const openSessions = new Set<() => void>();
+    client.on('close', () => {
+      connections.delete(client);
+      for (const free of openSessions) free();
+    });
     client.on('error', () => {});
     client.on('authentication', (ctx) => {
       if (ctx.username !== user || ctx.method !== 'publickey') return ctx.reject(['publickey']);
@@ -230,7 +235,8 @@ export async function startTestSshServer(opts: TestSshServerOptions): Promise<Te
         };
         const session = accept();
         session.on('close', free);
-        client.on('close', free);
+        openSessions.add(free);
+        session.on('close', () => openSessions.delete(free));
         session.on('exec', (acceptExec, _reject, info) => {
           const stream = acceptExec();
           commands.push(info.command);
@@ -258,10 +264,8 @@ export async function startTestSshServer(opts: TestSshServerOptions): Promise<Te
           });
           stream.on('close', () => child.kill());
         });
-        session.on('subsystem', (acceptSub, rejectSub, info) => {
-          if (info.name !== 'sftp') return rejectSub();
-          serveSftp(acceptSub() as unknown as SFTPWrapper, sftpRoot);
-        });
+        // ssh2 turns the "sftp" subsystem request into its own event.
+        session.on('sftp', (acceptSftp) => serveSftp(acceptSftp(), sftpRoot));
       });
     });
   });

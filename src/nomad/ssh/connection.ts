@@ -280,6 +280,18 @@ export class SshConnection {
     });
   }
 
+  /** Drops the current connection without closing the adapter: the next command reconnects. */
+  async disconnect(): Promise<void> {
+    const current = this.current;
+    this.current = undefined;
+    if (current) (await current.catch(() => undefined))?.connection?.end();
+  }
+
+  /** Whether a connection is open (or being opened) now. */
+  get connected(): boolean {
+    return this.current !== undefined;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     const current = this.current;

@@ -1,0 +1,398 @@
+// The NomadPort contract, run against every adapter: HTTP straight to the simulated cluster,
+// SSH (node-ssh + the `nomad` CLI shim) through ssh2's server, and SSH through OpenSSH's real
+// sshd. Then what only the SSH transport has: channel cap, host key pinning, dropped
+// connections, CLI stderr, the token, SFTP publishing.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSftpPublisher } from '../../../src/cloudinit/sftp.js';
+import { createHttpNomad } from '../../../src/nomad/http/adapter.js';
+import { NomadError, VM_TASK_NAME, type NomadPort } from '../../../src/nomad/port.js';
+import { startSimCluster, type SimCluster } from '../../../src/nomad/sim/index.js';
+import { createSshNomad, type SshNomadPort } from '../../../src/nomad/ssh/adapter.js';
+import { startSshd, type RealSshd } from '../../support/sshd.js';
+import { startTestSshServer, type TestSshServer } from '../../support/ssh-server.js';
+
+const TOKEN = 'b1f5c0de-7a11-4c3e-9d2a-5ecre7t0ken0';
+
+let macSeq = 0x10;
+/** A job in the shape vmbot renders (templates/nomad/job.nomad.hcl.hbs), with a fresh MAC. */
+function jobHcl(jobId: string, opts: { requestId?: string; mac?: string } = {}): { hcl: string; mac: string } {
+  const mac = opts.mac ?? `52:54:84:ba:4a:${(macSeq++ % 256).toString(16).padStart(2, '0')}`;
+  const meta = opts.requestId === undefined ? '' : `meta {\n    vmbot_request = "${opts.requestId}"\n  }\n`;
+  const hcl = `job "${jobId}" {
+  datacenters = ["dc1"]
+  ${meta}
+  group "${jobId}" {
+    network {
+      mode = "host"
+    }
+    task "${VM_TASK_NAME}" {
+      driver = "qemu"
+      artifact {
+        source      = "http://vm-resources.service.consul:8000/base-images/debian-12-genericcloud-amd64-30G.qcow2"
+        destination = "local/${jobId}.qcow2"
+        mode        = "file"
+      }
+      config {
+        image_path      = "local/${jobId}.qcow2"
+        accelerator     = "kvm"
+        drive_interface = "virtio"
+        args = ["-netdev", "bridge,id=hn0", "-device", "virtio-net-pci,netdev=hn0,id=nic1,mac=${mac}", "-smbios", "type=1,serial=ds=nocloud-net;s=http://10.10.0.5:8000/res/${jobId}/"]
+      }
+      resources {
+        cpu    = 2000
+        memory = 2048
+      }
+    }
+  }
+}
+`;
+  return { hcl, mac };
+}
+
+/** Polls `check` until it returns a value or the deadline passes (no fixed sleeps). */
+async function until<T>(what: string, check: () => Promise<T | undefined>, deadlineMs = 15_000): Promise<T> {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+interface Target {
+  name: string;
+  kind: 'http' | 'ssh2' | 'sshd';
+  start(sim: SimCluster): Promise<{ nomad: NomadPort; ssh?: SshEnv; close(): Promise<void> }>;
+}
+
+/** Everything the SSH-only tests need about the server they talk to. */
+interface SshEnv {
+  host: string;
+  port: number;
+  user: string;
+  clientKey: string;
+  fingerprint: string;
+  tokenFile: string;
+  /** Remote folder for SFTP uploads, and where it is on this machine. */
+  remoteDir: string;
+  localDir: string;
+  double?: TestSshServer;
+  sshd?: RealSshd;
+  make(extra?: Partial<Parameters<typeof createSshNomad>[0]>): SshNomadPort;
+}
+
+function sshEnvOf(server: TestSshServer | RealSshd, tokenFile: string, remoteDir: string, localDir: string): Omit<SshEnv, 'make'> {
+  return { host: server.host, port: server.port, user: server.user, clientKey: server.clientKey.privateKey, fingerprint: server.hostKey.fingerprint, tokenFile, remoteDir, localDir };
+}
+
+function withMake(env: Omit<SshEnv, 'make'>): SshEnv {
+  return {
+    ...env,
+    make: (extra = {}) =>
+      createSshNomad({
+        host: env.host,
+        port: env.port,
+        user: env.user,
+        privateKey: env.clientKey,
+        hostKeyFingerprint: env.fingerprint,
+        tokenFile: env.tokenFile,
+        commandTimeoutMs: 20_000,
+        ...extra,
+      }),
+  };
+}
+
+const targets: Target[] = [
+  {
+    name: 'http adapter → simulated cluster',
+    kind: 'http',
+    async start(sim) {
+      const nomad = createHttpNomad({ address: sim.url, token: TOKEN });
+      return { nomad, close: () => nomad.close() };
+    },
+  },
+  {
+    name: 'ssh adapter → ssh2 server → nomad shim',
+    kind: 'ssh2',
+    async start(sim) {
+      const double = await startTestSshServer({ nomadAddr: sim.url, token: TOKEN });
+      const ssh = withMake({ ...sshEnvOf(double, '~/.nomad-token', '/storage/nomad/vm-resources', join(double.sftpRoot, 'storage/nomad/vm-resources')), double });
+      const nomad = ssh.make();
+      return { nomad, ssh, close: async () => (await nomad.close(), await double.close()) };
+    },
+  },
+  {
+    name: 'ssh adapter → real sshd → nomad shim',
+    kind: 'sshd',
+    async start(sim) {
+      const sshd = await startSshd({ nomadAddr: sim.url, token: TOKEN });
+      const dir = join(sshd.sftpRoot, 'vm-resources');
+      const ssh = withMake({ ...sshEnvOf(sshd, '~/.nomad-token', dir, dir), sshd });
+      const nomad = ssh.make();
+      return { nomad, ssh, close: async () => (await nomad.close(), await sshd.close()) };
+    },
+  },
+];
+
+describe.each(targets)('NomadPort contract: $name', (target) => {
+  let sim: SimCluster;
+  let nomad: NomadPort;
+  let env: Awaited<ReturnType<Target['start']>>;
+
+  beforeAll(async () => {
+    sim = await startSimCluster({ acl: { token: TOKEN }, startDelayMs: 30, bootDelayMs: 100, chunkDelayMs: 5, stopDelayMs: 20, gcDelayMs: 20 });
+    env = await target.start(sim);
+    nomad = env.nomad;
+  });
+  afterAll(async () => {
+    await env?.close();
+    await sim?.close();
+  });
+
+  it('submits a job, lists its allocation, reads its console by offset and finds the address', async () => {
+    const jobId = `uservm-contract-${target.kind}`;
+    const { hcl, mac } = jobHcl(jobId, { requestId: 'req-1' });
+    const submitted = await nomad.submitJob(hcl);
+    expect(submitted.jobId).toBe(jobId);
+    expect(submitted.evalId).toMatch(/^[0-9a-f-]{36}$/);
+
+    const job = await nomad.getJob(jobId);
+    expect(job).toMatchObject({ id: jobId, stop: false, meta: { vmbot_request: 'req-1' } });
+
+    const alloc = await until('a running allocation', async () => (await nomad.listAllocations(jobId)).find((a) => a.taskStates[VM_TASK_NAME]?.state === 'running'));
+    expect(alloc.jobId).toBe(jobId);
+
+    // Read the console in pieces, each from the offset the previous read returned.
+    let offset = 0;
+    const pieces: Buffer[] = [];
+    const address = await until('the address in the console', async () => {
+      const chunk = await nomad.readLogs(alloc.id, VM_TASK_NAME, offset);
+      expect(chunk.nextOffset).toBe(offset + chunk.data.length);
+      pieces.push(chunk.data);
+      offset = chunk.nextOffset;
+      const text = Buffer.concat(pieces).toString('utf8');
+      const row = text.split('\n').find((l) => l.includes(mac) && /\b\d+\.\d+\.\d+\.\d+\b/.test(l));
+      return row ? /\b(\d+\.\d+\.\d+\.\d+)\b/.exec(row)![1] : undefined;
+    });
+    expect(address).toMatch(/^10\.10\.0\.\d+$/);
+    expect(Buffer.concat(pieces).equals(sim.control.consoleOf(alloc.id).subarray(0, offset))).toBe(true);
+
+    // A read from the middle returns exactly the tail.
+    const mid = Math.floor(offset / 2);
+    const tail = await nomad.readLogs(alloc.id, VM_TASK_NAME, mid);
+    expect(tail.data.equals(sim.control.consoleOf(alloc.id).subarray(mid, mid + tail.data.length))).toBe(true);
+  });
+
+  it('answers null / empty for a job that does not exist', async () => {
+    expect(await nomad.getJob('uservm-never-was')).toBeNull();
+    expect(await nomad.listAllocations('uservm-never-was')).toEqual([]);
+    await expect(nomad.stopJob('uservm-never-was')).resolves.toBeUndefined();
+  });
+
+  it('refuses an invalid job with a rejected error that carries Nomad\'s reason', async () => {
+    const { hcl } = jobHcl(`uservm-bad-${target.kind}`);
+    const err = await nomad.submitJob(hcl.replace('driver = "qemu"', 'driver = ""')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NomadError);
+    expect((err as NomadError).code).toBe('rejected');
+    expect((err as NomadError).message.toLowerCase()).toContain('driver');
+  });
+
+  it('lists jobs with their meta and qemu args, then stops and purges one', async () => {
+    const jobId = `uservm-list-${target.kind}`;
+    const { hcl, mac } = jobHcl(jobId);
+    await nomad.submitJob(hcl);
+    const listed = (await nomad.listJobs()).find((j) => j.id === jobId);
+    expect(listed?.meta).toEqual({});
+    expect(listed?.qemuArgs).toContain(`virtio-net-pci,netdev=hn0,id=nic1,mac=${mac}`);
+    await nomad.stopJob(jobId);
+    expect(await until('the job purged', async () => ((await nomad.getJob(jobId)) === null ? true : undefined))).toBe(true);
+    await expect(nomad.stopJob(jobId)).resolves.toBeUndefined();
+  });
+
+  it('provisions 50 VMs at once', async () => {
+    const jobs = Array.from({ length: 50 }, (_, i) => jobHcl(`uservm-many-${target.kind}-${i}`, { requestId: `req-many-${i}` }));
+    const results = await Promise.all(jobs.map(({ hcl }) => nomad.submitJob(hcl)));
+    expect(new Set(results.map((r) => r.jobId)).size).toBe(50);
+    expect(results.every((r) => sim.control.allocations(r.jobId).length === 1)).toBe(true);
+    if (env.ssh) {
+      const cap = 6;
+      expect((nomad as SshNomadPort).stats().maxActive).toBeLessThanOrEqual(cap);
+      expect((nomad as SshNomadPort).stats().maxActive).toBeGreaterThan(1);
+      if (env.ssh.double) expect(env.ssh.double.maxActiveChannels).toBeLessThanOrEqual(cap);
+    }
+    for (const r of results) expect(sim.control.registrations(r.jobId)).toBe(1);
+  }, 120_000);
+});
+
+const sshTargets = targets.filter((t) => t.kind !== 'http');
+
+describe.each(sshTargets)('SSH transport: $name', (target) => {
+  let sim: SimCluster;
+  let env: Awaited<ReturnType<Target['start']>>;
+  let ssh: SshEnv;
+
+  beforeAll(async () => {
+    sim = await startSimCluster({ acl: { token: TOKEN }, startDelayMs: 30, bootDelayMs: 100, chunkDelayMs: 5, stopDelayMs: 20, gcDelayMs: 20 });
+    env = await target.start(sim);
+    ssh = env.ssh!;
+  });
+  afterAll(async () => {
+    await env?.close();
+    await sim?.close();
+  });
+
+  it('refuses a host key that does not match the pinned fingerprint, naming both', async () => {
+    const wrong = 'SHA256:' + 'x'.repeat(43);
+    const nomad = ssh.make({ hostKeyFingerprint: wrong, connectAttempts: 1 });
+    const before = ssh.double?.commands.length;
+    const err = await nomad.getJob('uservm-any').catch((e: unknown) => e);
+    await nomad.close();
+    expect(err).toBeInstanceOf(NomadError);
+    expect((err as NomadError).code).toBe('unreachable');
+    expect((err as Error).message).toContain(wrong);
+    expect((err as Error).message).toContain(ssh.fingerprint);
+    if (ssh.double) expect(ssh.double.commands.length).toBe(before);
+  });
+
+  it('treats the CLI\'s stderr hints on success as hints, not errors', async () => {
+    const nomad = env.nomad as SshNomadPort;
+    const { hcl } = jobHcl(`uservm-hint-${target.kind}`);
+    const raw = await nomad.connection.exec(nomad.commands.run(), { stdin: hcl });
+    expect(raw.code).toBe(0);
+    expect(raw.stderr).toContain('==> View this job in the Web UI');
+    await expect(nomad.submitJob(hcl)).resolves.toMatchObject({ jobId: `uservm-hint-${target.kind}` });
+  });
+
+  it('turns a non-zero exit into a NomadError carrying stderr', async () => {
+    const nomad = ssh.make({ tokenFile: '~/no-such-token-file' });
+    const err = await nomad.listAllocations('uservm-any').catch((e: unknown) => e);
+    await nomad.close();
+    expect(err).toBeInstanceOf(NomadError);
+    expect((err as NomadError).code).toBe('forbidden');
+    expect((err as Error).message).toContain('cannot read the Nomad token file ~/no-such-token-file');
+
+    const wrongToken = ssh.make({ tokenFile: undefined });
+    const refused = await wrongToken.getJob('uservm-any').catch((e: unknown) => e);
+    await wrongToken.close();
+    expect((refused as NomadError).code).toBe('forbidden');
+    expect((refused as Error).message).toContain('Permission denied');
+  });
+
+  it('never puts the token on a command line, yet Nomad receives it', async () => {
+    const nomad = env.nomad as SshNomadPort;
+    const { hcl } = jobHcl(`uservm-token-${target.kind}`);
+    await nomad.submitJob(hcl); // the sim refuses requests without the token
+    const built = [nomad.commands.run(), nomad.commands.inspect('uservm-x'), nomad.commands.allocs('uservm-x'), nomad.commands.stop('uservm-x'), nomad.commands.apiGet('/v1/jobs')];
+    for (const command of [...built, ...(ssh.double?.commands ?? [])]) expect(command).not.toContain(TOKEN);
+    if (ssh.double) expect(ssh.double.commands.length).toBeGreaterThan(0);
+  });
+
+  it('keeps working after the connection drops between commands (reconnects)', async () => {
+    const nomad = ssh.make();
+    expect(await nomad.getJob('uservm-none')).toBeNull();
+    // The server drops it (ssh2 double), or the network does (sshd: the socket just ends).
+    if (ssh.double) ssh.double.dropAll();
+    else await nomad.connection.disconnect();
+    await until('the drop to be noticed', async () => (nomad.connection.connected ? undefined : true));
+    expect(await nomad.getJob('uservm-none')).toBeNull();
+    expect(nomad.stats().connects).toBe(2);
+    await nomad.close();
+  });
+
+  it('publishes cloud-init files over SFTP atomically and removes them', async () => {
+    const publisher = createSftpPublisher({
+      host: ssh.host,
+      port: ssh.port,
+      user: ssh.user,
+      privateKey: ssh.clientKey,
+      hostKeyFingerprint: ssh.fingerprint,
+      dir: ssh.remoteDir,
+      publicUrl: 'http://vm-resources.service.consul:8000/res/',
+    });
+    const target_ = { requestId: 'req-sftp', vmName: 'sftp-vm', seedToken: 'x'.repeat(32) };
+    expect(publisher.seedUrl(target_)).toBe('http://vm-resources.service.consul:8000/res/sftp-vm/');
+    const vmDir = join(ssh.localDir, 'sftp-vm');
+    const oldUserData = '#cloud-config\n' + '# old\n'.repeat(40_000);
+    const newUserData = '#cloud-config\n' + '# new\n'.repeat(40_000);
+    await publisher.publish(target_, { metaData: 'instance-id: sftp-vm\nlocal-hostname: sftp-vm\n', userData: oldUserData, vendorData: '#cloud-config\n' });
+    expect(readFileSync(join(vmDir, 'meta-data'), 'utf8')).toContain('instance-id: sftp-vm');
+    expect(readFileSync(join(vmDir, 'vendor-data'), 'utf8')).toBe('#cloud-config\n');
+
+    // While the new copy uploads, a reader only ever sees the whole old or the whole new file.
+    const seen = new Set<string>();
+    let publishing = true;
+    const done = publisher.publish(target_, { metaData: 'instance-id: sftp-vm\nlocal-hostname: sftp-vm\n', userData: newUserData }).finally(() => (publishing = false));
+    while (publishing) {
+      const text = readFileSync(join(vmDir, 'user-data'), 'utf8');
+      seen.add(text === oldUserData ? 'old' : text === newUserData ? 'new' : `partial(${text.length})`);
+      await new Promise((r) => setImmediate(r));
+    }
+    await done;
+    expect([...seen].filter((s) => s.startsWith('partial'))).toEqual([]);
+    expect(readFileSync(join(vmDir, 'user-data'), 'utf8')).toBe(newUserData);
+    expect(readdirSync(vmDir).sort()).toEqual(['meta-data', 'user-data']); // no temp files, old vendor-data gone
+
+    await publisher.unpublish(target_);
+    expect(readdirSync(ssh.localDir)).not.toContain('sftp-vm');
+    await expect(publisher.unpublish(target_)).resolves.toBeUndefined();
+    await publisher.close();
+  });
+});
+
+describe('SSH transport: only through the ssh2 double', () => {
+  let sim: SimCluster;
+  beforeAll(async () => {
+    sim = await startSimCluster({ acl: { token: TOKEN }, startDelayMs: 30, bootDelayMs: 100, chunkDelayMs: 5 });
+  });
+  afterAll(async () => sim?.close());
+
+  it('retries a job run whose connection dropped mid-command without making a second job', async () => {
+    const double = await startTestSshServer({ nomadAddr: sim.url, token: TOKEN });
+    const ssh = withMake({ ...sshEnvOf(double, '~/.nomad-token', '/', double.sftpRoot), double });
+    const nomad = ssh.make();
+    let dropped = 0;
+    double.dropAfterRun = (command) => command.includes('job run') && dropped++ === 0;
+    const jobId = 'uservm-dropped';
+    const result = await nomad.submitJob(jobHcl(jobId, { requestId: 'req-drop' }).hcl);
+    expect(result.jobId).toBe(jobId);
+    expect(dropped).toBe(2); // the first run's answer was lost, the second came through
+    expect(sim.control.registrations(jobId)).toBe(2); // it really ran twice…
+    expect(sim.control.jobs().filter((j) => j.id === jobId)).toHaveLength(1); // …and there is one job
+    expect(await nomad.listAllocations(jobId)).toHaveLength(1); // with one allocation
+    await nomad.close();
+    await double.close();
+  });
+
+  it('waits and retries when the server refuses a channel (OpenSSH frees slots late)', async () => {
+    const double = await startTestSshServer({ nomadAddr: sim.url, token: TOKEN, maxSessions: 2, slotFreeDelayMs: 40 });
+    const nomad = withMake({ ...sshEnvOf(double, '~/.nomad-token', '/', double.sftpRoot), double }).make({ maxChannels: 2 });
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => nomad.getJob(`uservm-slot-${i}`)));
+    expect(answers.every((a) => a === null)).toBe(true);
+    expect(double.refusedChannels).toBeGreaterThan(0);
+    expect(double.maxActiveChannels).toBeLessThanOrEqual(2);
+    await nomad.close();
+    await double.close();
+  });
+
+  it('reads logs through operator api with stdin closed (else it would POST)', async () => {
+    const double = await startTestSshServer({ nomadAddr: sim.url, token: TOKEN });
+    const nomad = withMake({ ...sshEnvOf(double, '~/.nomad-token', '/', double.sftpRoot), double }).make();
+    const jobId = 'uservm-logs-get';
+    await nomad.submitJob(jobHcl(jobId).hcl);
+    const alloc = await until('an allocation', async () => (await nomad.listAllocations(jobId))[0]);
+    // Without -X GET the CLI would POST the (empty) stdin and Nomad would answer 405.
+    const posted = await nomad.connection.exec(`exec nomad operator api -verbose ${nomad.commands.logsPath(alloc.id, VM_TASK_NAME, 0).replace(/^/, "'").replace(/$/, "'")}`, {});
+    expect(posted.stderr).toContain('> POST');
+    const chunk = await until('console output', async () => {
+      const c = await nomad.readLogs(alloc.id, VM_TASK_NAME, 0).catch((e: NomadError) => (e.code === 'task_not_started' ? undefined : Promise.reject(e)));
+      return c && c.data.length > 0 ? c : undefined;
+    });
+    expect(chunk.data.length).toBeGreaterThan(0);
+    expect(double.commands.filter((c) => c.includes('operator api -verbose -X GET')).length).toBeGreaterThan(0);
+    await nomad.close();
+    await double.close();
+  });
+});
