@@ -1,9 +1,145 @@
-// Placeholder: filled in by the issue that owns `vmbot config`.
+// `vmbot config check`: validates the configuration file and the templates it names, and
+// says in a few lines what is configured. Offline on purpose (`vmbot doctor` reaches the
+// services); secrets are reported as set or missing, never shown.
 import type { Command } from 'commander';
+import { ConfigError } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { readSecrets, SecretError, type SecretName, type Secrets } from '../config/secrets.js';
+import { countMacs, mergeRanges, parseMacRange } from '../domain/mac.js';
+import { VmbotError } from '../domain/problem.js';
+import { loadRenderer } from '../render/index.js';
+import { loadConfigFor } from './context.js';
+
+export interface SecretNeed {
+  name: SecretName;
+  required: boolean;
+  /** Why vmbot wants it with this configuration. */
+  for: string;
+}
+
+/** Which secrets this configuration uses, and which of them it cannot run without. */
+export function secretNeeds(config: Config): SecretNeed[] {
+  const needs: SecretNeed[] = [];
+  if (config.slack) {
+    needs.push({ name: 'SLACK_BOT_TOKEN', required: true, for: 'slack' });
+    if (config.slack.mode === 'socket') needs.push({ name: 'SLACK_APP_TOKEN', required: true, for: 'slack Socket Mode' });
+    else needs.push({ name: 'SLACK_SIGNING_SECRET', required: true, for: 'slack HTTP mode' });
+  }
+  if (config.discord) needs.push({ name: 'DISCORD_TOKEN', required: true, for: 'discord' });
+  if (config.nomad.adapter === 'http') needs.push({ name: 'NOMAD_TOKEN', required: false, for: 'a Nomad cluster with ACLs' });
+  if (config.web.enabled) needs.push({ name: 'VMBOT_WEB_TOKEN', required: true, for: 'the web console (web.enabled)' });
+  return needs;
+}
+
+function describeNomad(config: Config): string {
+  const { nomad } = config;
+  switch (nomad.adapter) {
+    case 'ssh': {
+      const ssh = nomad.ssh!;
+      const pin = ssh.hostKeyFingerprint ? 'host key pinned' : 'host key trusted on first use';
+      return `ssh (${ssh.user}@${ssh.host}:${ssh.port}, ${pin}, token ${ssh.tokenFile ? `read from ${ssh.tokenFile} on the host` : 'none'})`;
+    }
+    case 'http':
+      return `http (${nomad.http?.address ?? 'http://127.0.0.1:4646'}${nomad.http?.caCert ? ', TLS CA set' : ''}${nomad.http?.clientCert ? ', client certificate set' : ''})`;
+    case 'sim':
+      return 'sim (a SIMULATED cluster: no real VM is created)';
+  }
+}
+
+function describePublisher(config: Config): string {
+  const { cloudInit } = config;
+  if (cloudInit.publish === 'sftp') {
+    const sftp = cloudInit.sftp!;
+    return `sftp (${sftp.user}@${sftp.host}:${sftp.dir}, served as ${sftp.publicUrl}/<vm>/)`;
+  }
+  const { listen, publicUrl } = cloudInit.builtin;
+  return `builtin (listens on ${listen.host}:${listen.port}, guests fetch ${publicUrl}/nocloud/<token>/)`;
+}
+
+function describeChat(config: Config): string {
+  const platforms: string[] = [];
+  if (config.slack) {
+    const admins = `${config.slack.admins.length} admin(s)${config.slack.adminGroup ? ` + group ${config.slack.adminGroup}` : ''}`;
+    platforms.push(`slack (${config.slack.mode === 'socket' ? 'Socket Mode' : `HTTP on port ${config.slack.port}`}, admin channel ${config.slack.adminChannel}, ${admins})`);
+  }
+  if (config.discord) {
+    const admins = `${config.discord.admins.length} admin(s), ${config.discord.adminRoles.length} admin role(s)`;
+    platforms.push(`discord (guild ${config.discord.guildId}, admin channel ${config.discord.adminChannel}, ${admins})`);
+  }
+  return platforms.length > 0 ? platforms.join('; ') : 'none (vmbot serve runs local mode: web console on a simulated cluster)';
+}
+
+/** The short summary `config check` prints for a valid configuration. */
+export function summarizeConfig(config: Config, secrets: Secrets, source: string): string[] {
+  const pool = countMacs(mergeRanges(config.macPool.ranges.map((r) => parseMacRange(r))));
+  const lines = [
+    `${source}: valid`,
+    `  Nomad adapter:  ${describeNomad(config)}`,
+    `  Jobs:           ${config.nomad.jobPrefix}<name> in ${config.nomad.datacenters.join(', ')}`,
+    `  Publisher:      ${describePublisher(config)}`,
+    `  Chat platforms: ${describeChat(config)}`,
+    `  Web console:    ${config.web.enabled ? `enabled on ${config.web.listen.host}:${config.web.listen.port}` : 'disabled'}`,
+    `  Catalogue:      ${config.distros.length} distro(s) (${config.distros.map((d) => d.name).join(', ')}), ${config.sizes.length} size(s) (${config.sizes.map((s) => s.name).join(', ')})`,
+    `  MAC pool:       ${pool} address(es), ${config.macPool.reserved.length} reserved`,
+    `  Templates:      ${config.templates.dir} (checked)`,
+    `  Database:       ${config.database.path}`,
+  ];
+  const needs = secretNeeds(config);
+  const named = new Set(needs.map((n) => n.name));
+  const secretLines = needs.map((n) => `    ${n.name.padEnd(21)}${secrets[n.name] ? 'set' : n.required ? 'MISSING' : 'not set'} (${n.required ? 'required' : 'optional'} for ${n.for})`);
+  // A secret that is set but unused is worth knowing about too (a leftover, or a typo'd config).
+  for (const [name, value] of Object.entries(secrets) as Array<[SecretName, string | undefined]>) {
+    if (value && !named.has(name)) secretLines.push(`    ${name.padEnd(21)}set (not used by this configuration)`);
+  }
+  lines.push(`  Secrets:${secretLines.length === 0 ? '        none needed' : ''}`, ...secretLines);
+  const missing = needs.filter((n) => n.required && !secrets[n.name]);
+  if (missing.length > 0) {
+    lines.push(`  Warning: ${missing.map((n) => n.name).join(', ')} missing: set them in the environment (or ${missing[0]!.name}_FILE) before vmbot serve.`);
+  }
+  return lines;
+}
+
+async function check(cmd: Command): Promise<number> {
+  let loaded;
+  try {
+    loaded = await loadConfigFor(cmd);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  const { config, path, found } = loaded;
+  const problems: string[] = [];
+  try {
+    await loadRenderer(config.templates.dir);
+  } catch (err) {
+    if (!(err instanceof VmbotError)) throw err;
+    problems.push(`templates.dir: ${err.message}`);
+  }
+  let secrets: Secrets = {};
+  try {
+    secrets = readSecrets(process.env);
+  } catch (err) {
+    if (!(err instanceof SecretError)) throw err;
+    problems.push(`${err.variable}: ${err.message}`);
+  }
+  if (problems.length > 0) {
+    process.stderr.write(`${path}: the configuration is invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
+    return 1;
+  }
+  const source = found ? path : `${path} not found, so the defaults (simulated cluster)`;
+  process.stdout.write(`${summarizeConfig(config, secrets, source).join('\n')}\n`);
+  return 0;
+}
 
 export function registerConfigCommands(program: Command): void {
-  program.command('config').description('(not built yet)').action(() => {
-    console.error('vmbot config: not built yet');
-    process.exitCode = 2;
-  });
+  const config = program.command('config').description('inspect the configuration');
+  config
+    .command('check')
+    .description('validate the config file and its templates, list every problem by key, or summarise what is configured (secrets: set/missing, never values)')
+    .action(async (_opts: unknown, cmd: Command) => {
+      process.exitCode = await check(cmd);
+    });
 }

@@ -1,9 +1,185 @@
-// Placeholder: filled in by the issue that owns `vmbot render`.
+// `vmbot render`: a dry run, like `nomad-pack render`. Validates the input exactly as a
+// request form would, renders the job and the cloud-init files with the configured
+// templates, and prints them (or writes them into --out). It allocates nothing: the MAC
+// shown is the one the pool would hand out next.
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import { ConfigError } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { enumerateMacs, mergeRanges, parseMacRange, tryNormaliseMac } from '../domain/mac.js';
+import { problem, VmbotError, type Problem } from '../domain/problem.js';
+import { validateRequest, type ValidRequest } from '../domain/validation.js';
+import { loadRenderer, renderVars } from '../render/index.js';
+import type { RenderedVm } from '../render/types.js';
+import { loadConfigFor } from './context.js';
+
+interface RenderOptions {
+  name: string;
+  distro?: string;
+  size?: string;
+  sshKey: string[];
+  user: string;
+  mac?: string;
+  out?: string;
+  requestId: string;
+}
+
+/** The files `--out` writes, named as an admin would look for them. */
+export const OUTPUT_FILES: Readonly<Record<keyof RenderedVm, string>> = { job: 'job.nomad.hcl', userData: 'user-data', metaData: 'meta-data' };
+
+/** Token placeholder: the real one is random per VM and fixed at approval. */
+export const PLACEHOLDER_TOKEN = '<placeholder-token>';
+
+/** `--ssh-key` takes a key or a file holding keys (e.g. ~/.ssh/id_ed25519.pub). */
+async function readKeyArgument(value: string): Promise<string> {
+  const looksLikeKey = /^\s*(ssh-|ecdsa-|sk-)/.test(value);
+  if (!looksLikeKey && existsSync(value)) return readFile(value, 'utf8');
+  return value;
+}
+
+/** The seed URL the configured publisher would hand out (see cloudinit/builtin.ts, sftp.ts). */
+export function dryRunSeedUrl(config: Config, name: string): string {
+  if (config.cloudInit.publish === 'sftp' && config.cloudInit.sftp) return `${config.cloudInit.sftp.publicUrl.replace(/\/+$/, '')}/${name}/`;
+  return `${config.cloudInit.builtin.publicUrl.replace(/\/+$/, '')}/nocloud/${PLACEHOLDER_TOKEN}/`;
+}
+
+/** The first MAC of the pool that is not reserved in the config (when there is no database yet). */
+export function firstUnreservedMac(config: Config): string | null {
+  const reserved = new Set(config.macPool.reserved.map((r) => r.mac));
+  for (const mac of enumerateMacs(mergeRanges(config.macPool.ranges.map((r) => parseMacRange(r))))) {
+    if (!reserved.has(mac)) return mac;
+  }
+  return null;
+}
+
+/** The MAC allocate() would take next, without taking it; and where that answer came from. */
+async function nextMac(config: Config): Promise<{ mac: string | null; source: string }> {
+  if (!existsSync(config.database.path)) {
+    return { mac: firstUnreservedMac(config), source: `no database at ${config.database.path} yet: first MAC of the pool not reserved in the config` };
+  }
+  const { openStore } = await import('../store/index.js');
+  const store = await openStore({ path: config.database.path, pool: config.macPool });
+  try {
+    return { mac: await store.macs.peekNext(), source: `next free MAC in ${config.database.path}` };
+  } finally {
+    await store.close();
+  }
+}
+
+/** The command-line flag of each validation field, so a problem says what to change. */
+const FLAGS: Readonly<Record<string, string>> = { name: '--name', distro: '--distro', size: '--size', login: '--user', sshKeys: '--ssh-key', mac: '--mac', requestId: '--request-id' };
+
+function printProblems(problems: Problem[]): void {
+  const where = (p: Problem): string => (p.field ? `${p.field}${FLAGS[p.field] ? ` (${FLAGS[p.field]})` : ''}: ` : '');
+  process.stderr.write(`vmbot render: nothing rendered:\n${problems.map((p) => `  - ${where(p)}${p.message}`).join('\n')}\n`);
+}
+
+async function render(opts: RenderOptions, cmd: Command): Promise<number> {
+  let config: Config;
+  try {
+    ({ config } = await loadConfigFor(cmd));
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+
+  const keys = (await Promise.all(opts.sshKey.map(readKeyArgument))).join('\n');
+  const checked = validateRequest(
+    {
+      name: opts.name,
+      // Defaults: the first entry of the catalogue, as the request form preselects it.
+      distro: opts.distro ?? config.distros[0]!.name,
+      size: opts.size ?? config.sizes[0]!.name,
+      login: opts.user,
+      sshKeys: keys,
+      reason: 'vmbot render (dry run)',
+    },
+    { distros: config.distros, sizes: config.sizes, jobPrefix: config.nomad.jobPrefix },
+  );
+  const problems: Problem[] = checked.ok ? [] : [...checked.problems];
+  const givenMac = opts.mac === undefined ? undefined : tryNormaliseMac(opts.mac);
+  if (opts.mac !== undefined && givenMac === undefined) {
+    problems.push(problem('invalid_mac', `${JSON.stringify(opts.mac)} is not a MAC address: write six hex pairs like 52:54:84:ba:49:00.`, 'mac'));
+  }
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(opts.requestId)) {
+    problems.push(problem('invalid_name', 'The request ID may contain only lower-case letters, digits and dashes.', 'requestId'));
+  }
+  if (!checked.ok || problems.length > 0) {
+    printProblems(problems);
+    return 1;
+  }
+  const request: ValidRequest = checked.value;
+
+  let mac = givenMac;
+  if (mac === undefined) {
+    const next = await nextMac(config);
+    if (next.mac === null) {
+      printProblems([problem('pool_exhausted', 'Every MAC of macPool.ranges is taken or reserved: widen the pool, or pass --mac.', 'mac')]);
+      return 1;
+    }
+    mac = next.mac;
+    process.stderr.write(`MAC ${mac} (${next.source}; nothing was allocated)\n`);
+  }
+
+  let rendered: RenderedVm;
+  try {
+    const renderer = await loadRenderer(config.templates.dir);
+    rendered = renderer.render(
+      renderVars(
+        {
+          requestId: opts.requestId,
+          name: request.name,
+          distro: config.distros.find((d) => d.name === request.distro)!,
+          size: config.sizes.find((s) => s.name === request.size)!,
+          login: request.login,
+          sshKeys: request.sshKeys,
+          mac,
+          seedUrl: dryRunSeedUrl(config, request.name),
+        },
+        config.nomad,
+      ),
+    );
+  } catch (err) {
+    if (!(err instanceof VmbotError)) throw err;
+    printProblems([err.toProblem()]);
+    return 1;
+  }
+
+  if (opts.out) {
+    await mkdir(opts.out, { recursive: true });
+    for (const [key, file] of Object.entries(OUTPUT_FILES) as Array<[keyof RenderedVm, string]>) {
+      await writeFile(join(opts.out, file), rendered[key]);
+      process.stdout.write(`wrote ${join(opts.out, file)}\n`);
+    }
+    return 0;
+  }
+  for (const [key, file] of Object.entries(OUTPUT_FILES) as Array<[keyof RenderedVm, string]>) {
+    process.stdout.write(`# ---- ${file} ----\n${rendered[key]}${rendered[key].endsWith('\n') ? '' : '\n'}`);
+  }
+  return 0;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 export function registerRenderCommand(program: Command): void {
-  program.command('render').description('(not built yet)').action(() => {
-    console.error('vmbot render: not built yet');
-    process.exitCode = 2;
-  });
+  program
+    .command('render')
+    // Every option is optional to commander: validation reports all missing ones at once.
+    .description('dry run: validate a request and print the Nomad job and cloud-init files it would get (allocates nothing)')
+    .option('--name <name>', 'VM name (RFC 1123 label)', '')
+    .option('--distro <distro>', 'distro from the config (default: the first)')
+    .option('--size <size>', 'size from the config (default: the first)')
+    .option('--ssh-key <key-or-file>', 'SSH public key, or a file holding keys; repeat for more', collect, [])
+    .option('--user <login>', 'login name created on the VM', '')
+    .option('--mac <mac>', 'MAC to render with (default: the one the pool would hand out next)')
+    .option('--out <dir>', `write ${Object.values(OUTPUT_FILES).join(', ')} into this folder instead of printing them`)
+    .option('--request-id <id>', 'request ID for meta vmbot_request and instance-id', 'dry-run')
+    .action(async (opts: RenderOptions, cmd: Command) => {
+      process.exitCode = await render(opts, cmd);
+    });
 }

@@ -7,6 +7,9 @@ import { configSchema, type Config } from './schema.js';
 
 export const DEFAULT_CONFIG_PATH = 'vmbot.config.yaml';
 
+/** What a missing default config file stands for (see loadConfig). */
+export const NO_FILE_DEFAULTS = { nomad: { adapter: 'sim' } } as const;
+
 export class ConfigError extends Error {
   constructor(
     readonly source: string,
@@ -56,7 +59,9 @@ export async function loadConfig(path: string, opts: { mustExist?: boolean } = {
     text = await readFile(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !opts.mustExist) {
-      return { config: parseConfig({}, path), path, found: false };
+      // No file at all means "try it out": the simulated cluster, so that the defaults
+      // parse (the real default adapter, ssh, needs nomad.ssh) and `vmbot serve` runs locally.
+      return { config: parseConfig(NO_FILE_DEFAULTS, `${path} (not found: defaults)`), path, found: false };
     }
     throw new ConfigError(path, [`cannot read the file: ${(err as Error).message} (copy vmbot.config.example.yaml to start one)`]);
   }
@@ -64,5 +69,9 @@ export async function loadConfig(path: string, opts: { mustExist?: boolean } = {
   if (doc.errors.length > 0) {
     throw new ConfigError(path, doc.errors.map((e) => `YAML syntax: ${e.message}`));
   }
-  return { config: parseConfig(doc.toJS(), path), path, found: true };
+  const raw: unknown = doc.toJS();
+  if (raw !== null && raw !== undefined && (typeof raw !== 'object' || Array.isArray(raw))) {
+    throw new ConfigError(path, ['(top level): expected a mapping of keys (database:, nomad:, ...), not a list or a single value']);
+  }
+  return { config: parseConfig(raw, path), path, found: true };
 }
