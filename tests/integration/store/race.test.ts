@@ -57,6 +57,18 @@ function startWorker(requestIds: string[]): Promise<{ go(): Promise<Outcome[]> }
   }));
 }
 
+describe('opening a new file from several processes at once', () => {
+  it('migrates it exactly once and every opener succeeds', async () => {
+    // No setup open first: the file does not exist when the racers start.
+    const openers = await Promise.allSettled([startWorker([]), startWorker([]), t.open({ pool: POOL }), t.open({ pool: POOL })]);
+    expect(openers.filter((o) => o.status === 'rejected')).toEqual([]);
+    const store = await t.open({ pool: POOL });
+    // One migration's worth of schema: the audit log is empty and the pool intact.
+    expect(await store.audit.list()).toEqual([]);
+    expect(await store.macs.usage()).toMatchObject({ total: 202, reserved: 2, free: 200 });
+  });
+});
+
 describe('MAC allocation race', () => {
   it(`gives ${TOTAL} racing requests from ${HANDLES} connections and ${PROCESSES} processes ${TOTAL} distinct MACs, never a reserved one`, async () => {
     const setup = await t.open({ pool: POOL });
