@@ -52,6 +52,9 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     },
   });
   const config = h.config.discord!;
+  // The sim parses HCL with HashiCorp's parser (WebAssembly): its first parse is slow, and on a
+  // busy machine slower than the harness's 2 s Nomad timeout. Warm it before any VM is approved.
+  await fetch(`${h.sim.url}/v1/jobs/parse`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ JobHCL: 'job "warm-up" {}', Canonicalize: true }) }).then((r) => r.arrayBuffer());
   // PUT replaces the set, so every (re)started world registers, as `vmbot discord register` would.
   await registerCommands({ apiUrl: config.apiUrl, token: TOKEN, applicationId: config.applicationId, guildId: config.guildId, catalogue: h.config, restOptions: { retries: 0 } });
   const workflow = opts.wrap ? opts.wrap(h.core.workflow) : h.core.workflow;
