@@ -1,0 +1,120 @@
+// The web console in a real browser (Debian's headless Chromium driven by playwright-core)
+// against local mode: the real workflow, SQLite file, simulated cluster over HTTP. A person's
+// path through it: a refused input shown next to its field, request → approve → address on
+// screen, IP look-up, delete. Playwright's locators wait by themselves; no sleeps.
+import { existsSync } from 'node:fs';
+import { mkdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { silentLogger } from '../../src/log.js';
+import { startLocalMode, type LocalMode } from '../../src/local.js';
+import { makeTempDir } from '../support/tmp.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAVetM1RAU3e4XdWWTX8NaglZCn+DtXS1g8BszVPJ+rt alice@laptop';
+const PRIVATE_KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----';
+/** Where the screenshot goes: a temp file, or VMBOT_SCREENSHOT (docs/web-console.png is taken that way). */
+const SCREENSHOT_ENV = process.env.VMBOT_SCREENSHOT;
+
+let temp: { dir: string; cleanup(): Promise<void> };
+let local: LocalMode;
+let browser: BrowserContext;
+let page: Page;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (.ci/run does)`);
+  temp = await makeTempDir('e2e-web');
+  const config = parseConfig({ nomad: { adapter: 'sim', sim: { bootDelay: '300ms' } }, web: { listen: '127.0.0.1:0' } });
+  local = await startLocalMode({ config, logger: silentLogger, dataDir: join(temp.dir, 'data') });
+  browser = await chromium.launchPersistentContext(join(temp.dir, 'chromium-profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1400, height: 1000 },
+  });
+  browser.setDefaultTimeout(10_000);
+  page = browser.pages()[0] ?? (await browser.newPage());
+  await page.goto(local.url);
+  await page.locator('body[data-ready="member"]').waitFor();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await local?.close();
+  await temp?.cleanup();
+});
+
+async function submit(fields: Partial<Record<'name' | 'login' | 'sshKeys' | 'reason', string>>): Promise<void> {
+  const form = page.locator('#request-form');
+  for (const [name, value] of Object.entries(fields)) await form.locator(`[name="${name}"]`).fill(value);
+  await form.getByRole('button', { name: 'Send request' }).click();
+}
+
+describe('web console in a browser (local mode)', () => {
+  it('says in its header that the cluster is simulated', async () => {
+    await expect(page.locator('#sim-banner').textContent()).resolves.toBe('SIMULATED CLUSTER — no real VM is created');
+    expect(await page.locator('#sim-banner').isVisible()).toBe(true);
+  });
+
+  it('shows refused input next to its field: an invalid name, a private key pasted', async () => {
+    await submit({ name: 'Not A Name!', login: 'alice', sshKeys: PRIVATE_KEY, reason: 'course work' });
+    const nameError = page.locator('[data-error-for="name"]');
+    const keyError = page.locator('[data-error-for="sshKeys"]');
+    await nameError.waitFor();
+    await keyError.waitFor();
+    expect(await nameError.textContent()).toMatch(/lower-case/);
+    expect(await keyError.textContent()).toMatch(/private/i);
+    // Nothing was requested.
+    expect(await page.locator('#cards .card').count()).toBe(0);
+  });
+
+  it('request → approve → the address appears on the card, live', async () => {
+    await submit({ name: 'web-e2e', login: 'alice', sshKeys: KEY, reason: 'Trying vmbot <b>now</b>' });
+    const card = page.locator('.card', { has: page.locator('.name', { hasText: 'web-e2e' }) });
+    await card.waitFor();
+    expect(await page.locator('[data-error-for="name"]').textContent()).toBe('');
+    // Member text is shown as text, never as markup.
+    await expect(card.locator('dd', { hasText: 'Trying vmbot <b>now</b>' }).count()).resolves.toBe(1);
+    expect(await card.locator('b').count()).toBe(0);
+
+    await page.locator('#view-switch button[data-view="admin"]').click();
+    await page.locator('body[data-ready="admin"]').waitFor();
+    const adminCard = page.locator('.card', { has: page.locator('.name', { hasText: 'web-e2e' }) });
+    await adminCard.locator('button[data-action="approve"]').click();
+    const ssh = adminCard.locator('.ssh');
+    await ssh.waitFor({ timeout: 20_000 });
+    expect(await ssh.textContent()).toMatch(/^ssh alice@10\.10\.0\.\d+$/);
+    expect(await adminCard.getAttribute('data-state')).toBe('running');
+    expect(await adminCard.locator('.progress li[data-status="done"]').count()).toBe(5);
+
+    // The admin view also shows the MAC pool and the audit log.
+    await page.locator('#pool tbody tr', { hasText: 'web-e2e' }).waitFor();
+    await page.locator('#audit tbody tr', { hasText: 'approve' }).first().waitFor();
+
+    const path = SCREENSHOT_ENV ?? join(temp.dir, 'web-console.png');
+    await mkdir(dirname(path), { recursive: true });
+    await page.screenshot({ path, fullPage: true });
+    expect((await stat(path)).size).toBeGreaterThan(10_000);
+  });
+
+  it('the member sees the notice, looks the address up, and deletes the VM', async () => {
+    await page.locator('#view-switch button[data-view="member"]').click();
+    await page.locator('body[data-ready="member"]').waitFor();
+    await page.locator('#notices li[data-kind="up"]').waitFor();
+    expect(await page.locator('#notices li[data-kind="up"]').textContent()).toMatch(/web-e2e is up: ssh alice@10\.10\.0\.\d+/);
+
+    await page.locator('#ip-form [name="name"]').fill('web-e2e');
+    await page.locator('#ip-form button').click();
+    await page.locator('#ip-result', { hasText: 'ssh alice@' }).waitFor();
+
+    const row = page.locator('#vms tbody tr[data-vm="web-e2e"]');
+    await row.locator('button[data-action="delete"]').click();
+    await row.locator('button[data-action="delete-confirm"]').click();
+    const card = page.locator('.card', { has: page.locator('.name', { hasText: 'web-e2e' }) });
+    await page.locator('.card[data-state="deleted"]', { has: page.locator('.name', { hasText: 'web-e2e' }) }).waitFor({ timeout: 20_000 });
+    expect(await card.locator('.ssh').count()).toBe(0);
+    await page.locator('#notices li[data-kind="deleted"]').waitFor();
+  });
+});
