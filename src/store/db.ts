@@ -10,6 +10,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import sqlite3 from 'sqlite3';
+import { VmbotError } from '../domain/problem.js';
 
 /** Values we bind: SQLite's own types. */
 export type SqlValue = string | number | null;
@@ -65,10 +66,15 @@ export class Db {
 
   /** Opens (creating the file and its parent folders) with WAL, foreign keys and a busy timeout. */
   static async open(path: string, opts: { busyTimeoutMs?: number } = {}): Promise<Db> {
-    if (path !== ':memory:') await mkdir(dirname(path), { recursive: true });
-    const handle = await new Promise<sqlite3.Database>((resolve, reject) => {
-      const db: sqlite3.Database = new sqlite3.Database(path, (err) => (err ? reject(err) : resolve(db)));
-    });
+    let handle: sqlite3.Database;
+    try {
+      if (path !== ':memory:') await mkdir(dirname(path), { recursive: true });
+      handle = await new Promise<sqlite3.Database>((resolve, reject) => {
+        const db: sqlite3.Database = new sqlite3.Database(path, (err) => (err ? reject(err) : resolve(db)));
+      });
+    } catch (err) {
+      throw new VmbotError('config_invalid', `Cannot open the database ${path}: ${(err as Error).message}. Check database.path and that vmbot may write there.`, 'database.path', { cause: err });
+    }
     const db = new Db(handle, path);
     try {
       // The busy timeout first: the WAL switch itself may wait for another process.
@@ -101,7 +107,13 @@ export class Db {
         await this.sql.exec('ROLLBACK').catch(() => undefined);
         throw err;
       }
-      await this.sql.exec('COMMIT');
+      try {
+        await this.sql.exec('COMMIT');
+      } catch (err) {
+        // Never leave the handle inside a transaction: the next unit of work would fail.
+        await this.sql.exec('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
       return value;
     });
   }

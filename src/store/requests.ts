@@ -82,11 +82,12 @@ const PATCH_COLUMNS: { [K in keyof Required<RequestPatch>]: { column: string; en
   approvedAt: { column: 'approved_at', encode: (v) => v ?? null },
 };
 
-/** `SET` fragments for a patch; only keys present in the patch are touched. */
+/** `SET` fragments for a patch; only keys present with a value are touched (null clears, undefined leaves alone). */
 function patchAssignments(patch: RequestPatch): { sets: string[]; params: SqlValue[] } {
   const sets: string[] = [];
   const params: SqlValue[] = [];
   for (const key of Object.keys(patch) as Array<keyof RequestPatch>) {
+    if (patch[key] === undefined) continue;
     const spec = PATCH_COLUMNS[key] as { column: string; encode: (v: unknown) => SqlValue } | undefined;
     if (!spec) throw new TypeError(`RequestPatch has no field ${String(key)}`);
     sets.push(`${spec.column} = ?`);

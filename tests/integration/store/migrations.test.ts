@@ -76,6 +76,15 @@ describe('opening a store', () => {
     await withRaw(t.path, (db) => db.read(async (sql) => expect(await sql.get('PRAGMA user_version')).toEqual({ user_version: newer })));
   });
 
+  it('says which key to fix when the file cannot be opened', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    // A plain file where the data folder should be.
+    await writeFile(`${t.dir}/data`, 'not a folder');
+    const err = await t.open().catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'config_invalid', field: 'database.path' });
+    expect((err as Error).message).toContain(t.path);
+  });
+
   it('refuses absurd MAC pools naming macPool.ranges, before creating the file', async () => {
     const err = await t.open({ pool: { ranges: ['52:54:00:00:00:00-52:54:00:01:00:00'], reserved: [] } }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'config_invalid', field: 'macPool.ranges' });

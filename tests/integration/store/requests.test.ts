@@ -174,4 +174,11 @@ describe('update', () => {
     expect((await store.requests.get(r.id))?.jobId).toBeNull();
     expect(await auditOf(r.id)).toHaveLength(2);
   });
+
+  it('leaves a field alone when the patch has it as undefined, and clears it with null', async () => {
+    const r = await store.requests.create(newRequest('web'), { actor: alice, action: 'request' });
+    await store.requests.update(r.id, ['pending'], { evalId: 'e-1', allocId: 'a-1' });
+    const u = await store.requests.update(r.id, ['pending'], { evalId: undefined, allocId: null });
+    expect(u).toMatchObject({ evalId: 'e-1', allocId: null });
+  });
 });
