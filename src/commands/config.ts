@@ -94,7 +94,7 @@ export function summarizeConfig(config: Config, secrets: Secrets, source: string
   lines.push(`  Secrets:${secretLines.length === 0 ? '        none needed' : ''}`, ...secretLines);
   const missing = needs.filter((n) => n.required && !secrets[n.name]);
   if (missing.length > 0) {
-    lines.push(`  Warning: ${missing.map((n) => n.name).join(', ')} missing: set them in the environment (or ${missing[0]!.name}_FILE) before vmbot serve.`);
+    lines.push(`  Warning: ${missing.map((n) => n.name).join(', ')} missing: set each in the environment, or name a file holding it in <NAME>_FILE, before vmbot serve.`);
   }
   return lines;
 }
