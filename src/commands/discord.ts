@@ -1,9 +1,84 @@
-// Placeholder: filled in by the issue that owns `vmbot discord`.
+// `vmbot discord register [--guild ID | --global]`: puts the `/vm` command on Discord through its
+// REST API (PUT replaces the whole set, so it is safe to run again after changing distros or
+// sizes). `vmbot discord invite`: the URL that adds the bot with exactly the scopes and
+// permissions it needs.
 import type { Command } from 'commander';
+import { DiscordAPIError } from 'discord.js';
+import { ConfigError } from '../config/load.js';
+import { readSecrets, SecretError } from '../config/secrets.js';
+import { registerCommands } from '../chat/discord/register.js';
+import { inviteUrl, BOT_PERMISSIONS } from '../chat/discord/invite.js';
+import { loadConfigFor } from './context.js';
 
 export function registerDiscordCommands(program: Command): void {
-  program.command('discord').description('(not built yet)').action(() => {
-    console.error('vmbot discord: not built yet');
-    process.exitCode = 2;
-  });
+  const discord = program.command('discord').description('Discord set-up: register the /vm command, print the invite URL');
+
+  discord
+    .command('register')
+    .description('register the /vm command in the configured guild (instant), another guild, or globally (up to an hour to appear)')
+    .option('--guild <id>', 'guild (server) ID; default: discord.guildId from the config')
+    .option('--global', 'register globally instead of in one guild')
+    .action(async (opts: { guild?: string; global?: boolean }, cmd: Command) => {
+      try {
+        const { config } = await loadConfigFor(cmd);
+        if (!config.discord) {
+          fail('the config has no discord section (applicationId, guildId, adminChannel, adminRoles): add it first, see docs/discord.md');
+          return;
+        }
+        const token = readSecrets().DISCORD_TOKEN;
+        if (!token) {
+          fail('DISCORD_TOKEN (or DISCORD_TOKEN_FILE) is not set: it is the bot token from the Developer Portal, Bot page');
+          return;
+        }
+        if (opts.global && opts.guild) {
+          fail('give either --guild or --global, not both');
+          return;
+        }
+        if (opts.guild !== undefined && !/^\d{15,22}$/.test(opts.guild)) {
+          fail(`--guild ${JSON.stringify(opts.guild)} is not a Discord guild ID (digits; Developer Mode → right-click the server → Copy Server ID)`);
+          return;
+        }
+        const guildId = opts.global ? undefined : (opts.guild ?? config.discord.guildId);
+        const result = await registerCommands({
+          apiUrl: config.discord.apiUrl,
+          token,
+          applicationId: config.discord.applicationId,
+          ...(guildId ? { guildId } : {}),
+          catalogue: config,
+        });
+        const where = result.scope === 'guild' ? `guild ${result.guildId}` : 'globally (may take up to an hour to show up)';
+        console.log(`Registered ${result.commands.map((c) => `/${c.name}`).join(', ')} ${where}.`);
+      } catch (err) {
+        if (err instanceof ConfigError || err instanceof SecretError) return fail(err.message);
+        if (err instanceof DiscordAPIError) {
+          const hint =
+            err.status === 401
+              ? 'the token was refused: copy it again from the Developer Portal (Bot → Reset Token)'
+              : err.code === 50001
+                ? 'missing access: invite the bot to that guild with the applications.commands scope (vmbot discord invite), and check discord.applicationId'
+                : 'see the message above';
+          return fail(`Discord refused the commands: ${err.message} (HTTP ${err.status}, code ${err.code}): ${hint}`);
+        }
+        throw err;
+      }
+    });
+
+  discord
+    .command('invite')
+    .description(`print the URL that adds the bot to a server (scopes bot + applications.commands, permissions ${BOT_PERMISSIONS})`)
+    .action(async (_opts: unknown, cmd: Command) => {
+      try {
+        const { config } = await loadConfigFor(cmd);
+        if (!config.discord) return fail('the config has no discord section: set discord.applicationId first');
+        console.log(inviteUrl(config.discord.applicationId, config.discord.guildId));
+      } catch (err) {
+        if (err instanceof ConfigError) return fail(err.message);
+        throw err;
+      }
+    });
+}
+
+function fail(message: string): void {
+  console.error(`vmbot discord: ${message}`);
+  process.exitCode = 1;
 }
