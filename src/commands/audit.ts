@@ -35,7 +35,7 @@ export function registerAuditCommand(program: Command, io: CommandIO = processIO
     .description('Print the audit log: who did what, when and why (newest last)')
     .option('--vm <name>', 'only entries about this VM name (every request that used it)')
     .option('--request <id>', 'only entries about this request id')
-    .option('--limit <n>', `show the newest N entries (default ${DEFAULT_AUDIT_ROWS})`, limitArgument, DEFAULT_AUDIT_ROWS)
+    .option('--limit <n>', 'show the newest N entries', limitArgument, DEFAULT_AUDIT_ROWS)
     .option('--json', 'one JSON object per line, for scripts')
     .action(async (opts: { vm?: string; request?: string; limit: number; json?: boolean }, cmd: Command) => {
       await withStore(

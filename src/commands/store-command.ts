@@ -33,6 +33,13 @@ export function cliActor(): MemberRef {
   return { platform: 'cli', userId: name };
 }
 
+/** "vmbot pool release", for error messages. */
+function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
 export async function withStore(
   cmd: Command,
   io: CommandIO,
@@ -57,7 +64,7 @@ export async function withStore(
     }
   } catch (err) {
     if (err instanceof VmbotError) {
-      io.err(`${cmd.name()}: ${err.message} [${err.code}${err.field ? `, ${err.field}` : ''}]`);
+      io.err(`${commandPath(cmd)}: ${err.message} [${err.code}${err.field ? `, ${err.field}` : ''}]`);
     } else if (err instanceof ConfigError) {
       io.err(err.message);
     } else {

@@ -91,6 +91,6 @@ describe('vmbot pool', () => {
   it('releasing a free MAC says it is already free', async () => {
     const r = await h.run(['pool', 'release', '52:54:84:ba:49:06']);
     expect(r.exitCode).toBe(1);
-    expect(r.err).toMatch(/not leased: it is already free.*\[not_found, mac\]/);
+    expect(r.err).toMatch(/^vmbot pool release: 52:54:84:ba:49:06 is not leased: it is already free.*\[not_found, mac\]/);
   });
 });
