@@ -312,11 +312,15 @@ export class SimClusterState {
       hostname: alloc.stub.JobID.slice(0, 63),
       printAddress,
     });
-    splitChunks(Buffer.from(text), CONSOLE_CHUNKS).forEach((chunk, i) => {
-      this.timers.set(() => {
-        if (alloc.stub.ClientStatus === 'running') log.append(chunk);
-      }, this.opts.bootDelayMs + i * this.opts.chunkDelayMs);
-    });
+    const chunks = splitChunks(Buffer.from(text), CONSOLE_CHUNKS);
+    // Each chunk schedules the next: timers of different lengths may fire out of order
+    // when the event loop was blocked, and a console never prints out of order.
+    const write = (i: number) => {
+      if (alloc.stub.ClientStatus !== 'running' || i >= chunks.length) return;
+      log.append(chunks[i]!);
+      this.timers.set(() => write(i + 1), this.opts.chunkDelayMs);
+    };
+    this.timers.set(() => write(0), this.opts.bootDelayMs);
   }
 
   private finishTasks(alloc: AllocRecord, type: string, message: string): void {
