@@ -17,12 +17,11 @@ describe('Slack (HTTP mode): failures and Retry', () => {
     const card = await w.card(name, (m) => buttonsOf(m).includes('vm:approve'), `${name} pending`);
     await w.double.pressButton({ user: ADMIN1, message: card, actionId: 'vm:approve' });
   };
-  const state = async (name: string) => (await w.h.core.store.requests.get(await w.requestId(name)))?.state;
 
   it('pool exhausted: the card shows the failure and Retry; Retry works once a MAC is free', async () => {
     await w.request(MEMBER, { name: 'first' });
     await approve('first');
-    await w.h.waitFor(async () => (await state('first')) === 'running', { what: 'first running', timeoutMs: 8_000 });
+    await w.reach('first', 'running');
 
     await w.request(MEMBER, { name: 'second' });
     await approve('second');
@@ -33,9 +32,9 @@ describe('Slack (HTTP mode): failures and Retry', () => {
     // Free the MAC: delete the first VM (confirmed), then Retry the second.
     const first = await w.card('first', (m) => buttonsOf(m).includes('vm:delete'));
     await w.double.pressButton({ user: ADMIN1, message: first, actionId: 'vm:delete', confirmed: true });
-    await w.h.waitFor(async () => (await state('first')) === 'deleted', { what: 'first deleted', timeoutMs: 8_000 });
+    await w.reach('first', 'deleted');
     await w.double.pressButton({ user: ADMIN1, message: failed, actionId: 'vm:retry' });
-    await w.h.waitFor(async () => (await state('second')) === 'running', { what: 'second running after Retry', timeoutMs: 8_000 });
+    await w.reach('second', 'running');
     await w.card('second', (m) => cardText(m).includes('ssh alice@'), 'second card with the address');
   });
 
@@ -44,7 +43,7 @@ describe('Slack (HTTP mode): failures and Retry', () => {
     // The only MAC is held by "second"; delete it first so this one fails only on Nomad.
     const second = await w.card('second', (m) => buttonsOf(m).includes('vm:delete'));
     await w.double.pressButton({ user: ADMIN1, message: second, actionId: 'vm:delete', confirmed: true });
-    await w.h.waitFor(async () => (await state('second')) === 'deleted', { what: 'second deleted', timeoutMs: 8_000 });
+    await w.reach('second', 'deleted');
 
     w.h.sim.control.failRequests('always');
     await approve('third');
@@ -53,7 +52,7 @@ describe('Slack (HTTP mode): failures and Retry', () => {
 
     w.h.sim.control.failRequests('off');
     await w.double.pressButton({ user: ADMIN1, message: failed, actionId: 'vm:retry' });
-    await w.h.waitFor(async () => (await state('third')) === 'running', { what: 'third running after Retry', timeoutMs: 8_000 });
+    await w.reach('third', 'running');
     const req = await w.h.core.store.requests.get(await w.requestId('third'));
     expect(req?.jobId).toBe('uservm-third');
   });

@@ -25,6 +25,7 @@ describe('Slack (Socket Mode)', () => {
     const card = await w.card('sock-1', (m) => buttonsOf(m).includes('vm:approve'));
     const ack = await w.double.pressButton({ user: ADMIN1, message: card, actionId: 'vm:approve' });
     expect(ack.status).toBe(200);
+    await w.reach('sock-1', 'running');
     const up = await w.double.waitFor(() => w.double.dmsTo(MEMBER).find((m) => m.text.includes('Log in with')), 8_000, 'the up DM');
     const address = /ssh alice@(\S+?)[\s`]/.exec(up.text)?.[1];
     expect(address).toBeTruthy();

@@ -22,6 +22,8 @@ export interface SlackWorld {
   /** The card of a VM in the admin channel, once it shows `until` (default: anything). */
   card(name: string, until?: (m: StoredMessage) => boolean, what?: string): Promise<StoredMessage>;
   requestId(name: string): Promise<string>;
+  /** Waits for the VM's state; a `failed` request on the way ends the wait with its failure. */
+  reach(name: string, state: 'running' | 'deleted' | 'failed', timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -47,6 +49,8 @@ export async function startSlackWorld(opts: { mode: 'http' | 'socket'; harness?:
   const harnessOpts = opts.harness ?? {};
   const h = await startHarness({
     ...harnessOpts,
+    // A quick cluster: these tests are about Slack, not boot timing.
+    sim: { bootDelayMs: 20, chunkDelayMs: 2, startDelayMs: 20, stopDelayMs: 10, gcDelayMs: 20, ...harnessOpts.sim },
     config: { ...harnessOpts.config, slack: { adminChannel: ADMIN_CHANNEL, admins: [ADMIN1, ADMIN2], adminGroup: 'S0ADMINS', apiUrl: double.apiUrl, mode: opts.mode, port: 0 } },
   });
   const adapter = createSlackAdapter({
@@ -91,6 +95,20 @@ export async function startSlackWorld(opts: { mode: 'http' | 'socket'; harness?:
       const latest = rows.sort((a, b) => a.createdAt.localeCompare(b.createdAt)).at(-1);
       if (!latest) throw new Error(`no request named ${name}`);
       return latest.id;
+    },
+    async reach(name, state, timeoutMs = 15_000) {
+      const id = await world.requestId(name);
+      await h.waitFor(
+        async () => {
+          const req = await h.core.store.requests.get(id);
+          if (req?.state === 'failed' && state !== 'failed') throw new Error(`${name} failed: ${req.failure?.code} ${req.failure?.message}`);
+          return req?.state === state;
+        },
+        { what: `${name} ${state}`, timeoutMs },
+      ).catch(async (err: Error) => {
+        const req = await h.core.store.requests.get(id);
+        throw new Error(`${err.message} (now ${req?.state}${req?.failure ? `: ${req.failure.code} ${req.failure.message}` : ''})`);
+      });
     },
     async close() {
       await adapter.stop().catch(() => undefined);

@@ -1,9 +1,10 @@
-// Admin decisions and member commands over HTTP mode: deny with a reason, cancel, delete
-// with confirmation, who may see an address, refusals, and two admins at once.
+// Slack in HTTP mode against the double (signed requests) and the harness: the request →
+// approve → address flow, admin decisions and member commands, and what Slack's transport can
+// throw at the app (re-deliveries, forged or stale signatures, invalid form input).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN1, ADMIN2, ADMIN_CHANNEL, GROUP_ADMIN, MEMBER, OTHER, buttonsOf, cardText, startSlackWorld, type SlackWorld } from './world.js';
 
-describe('Slack (HTTP mode): decisions and commands', () => {
+describe('Slack (HTTP mode)', () => {
   let w: SlackWorld;
   beforeAll(async () => {
     w = await startSlackWorld({ mode: 'http' });
@@ -13,6 +14,39 @@ describe('Slack (HTTP mode): decisions and commands', () => {
   });
 
   const pendingCard = (name: string) => w.card(name, (m) => buttonsOf(m).includes('vm:approve'), `${name} pending`);
+  const count = async () => (await w.h.core.store.requests.list()).length;
+
+  it('opens the modal, posts the card, provisions on approval, DMs the address and updates the card', async () => {
+    const submitted = await w.request(MEMBER, { name: 'web-1' });
+    expect(submitted).toEqual({ status: 200, body: '' });
+
+    const pending = await w.card('web-1', (m) => buttonsOf(m).includes('vm:approve'));
+    expect(buttonsOf(pending)).toEqual(['vm:approve', 'vm:deny']);
+    expect(cardText(pending)).toContain(`<@${MEMBER}>`);
+    // The requester is told the request went to the admins.
+    await w.double.waitFor(() => w.double.dmsTo(MEMBER).length > 0, 5_000, 'the "requested" DM');
+
+    const press = await w.double.pressButton({ user: ADMIN1, message: pending, actionId: 'vm:approve' });
+    expect(press.status).toBe(200);
+    await w.reach('web-1', 'running');
+
+    const up = await w.double.waitFor(() => w.double.dmsTo(MEMBER).find((m) => m.text.includes('Log in with')), 8_000, 'the "up" DM');
+    expect(up.text).toMatch(/ssh alice@\d+\.\d+\.\d+\.\d+/);
+    const address = /ssh alice@(\d+\.\d+\.\d+\.\d+)/.exec(up.text)![1]!;
+
+    const running = await w.card('web-1', (m) => cardText(m).includes(address), 'the card with the address');
+    // The buttons gave way to who decided and when; Delete is what is left.
+    expect(buttonsOf(running)).not.toContain('vm:approve');
+    expect(cardText(running)).toContain(`Approved by <@${ADMIN1}>`);
+    // One card, edited in place.
+    expect(w.double.messagesIn(ADMIN_CHANNEL).filter((m) => cardText(m).includes('VM request: web-1'))).toHaveLength(1);
+    expect(w.double.callsTo('chat.update').length).toBeGreaterThan(0);
+
+    // /vm ip by the owner answers with the address (through the response_url).
+    await w.double.slashCommand({ user: MEMBER, text: 'ip web-1' });
+    const reply = await w.double.waitFor(() => w.double.ephemeralsFor(MEMBER).find((m) => m.text.includes(address)), 5_000, 'the /vm ip reply');
+    expect(reply.text).toContain(`ssh alice@${address}`);
+  });
 
   it('deny asks for a reason, DMs it to the member inertly, and the card shows who denied', async () => {
     await w.request(MEMBER, { name: 'deny-me' });
@@ -69,7 +103,7 @@ describe('Slack (HTTP mode): decisions and commands', () => {
       w.double.pressButton({ user: ADMIN2, message: card, actionId: 'vm:approve' }),
     ]);
     expect([a.status, b.status]).toEqual([200, 200]);
-    await w.h.waitFor(async () => (await w.h.core.store.requests.get(id))?.state === 'running', { what: 'race-1 running', timeoutMs: 8_000 });
+    await w.reach('race-1', 'running');
     const audit = await w.h.core.store.audit.list({ requestId: id });
     expect(audit.filter((r) => r.action === 'approve')).toHaveLength(1);
     const req = await w.h.core.store.requests.get(id);
@@ -82,8 +116,9 @@ describe('Slack (HTTP mode): decisions and commands', () => {
     const id = await w.requestId('race-1');
     const vm = await w.h.core.store.requests.get(id);
     const address = vm!.address!.ipv4!;
+    const mine = w.double.ephemeralsFor(MEMBER).length;
     await w.double.slashCommand({ user: MEMBER, text: 'ip race-1' });
-    await w.double.waitFor(() => w.double.ephemeralsFor(MEMBER).find((m) => m.text.includes(address)), 5_000, 'owner reply');
+    await w.double.waitFor(() => w.double.ephemeralsFor(MEMBER).slice(mine).find((m) => m.text.includes(`\`${address}\``)), 5_000, 'owner reply');
     await w.double.slashCommand({ user: ADMIN2, text: 'ip race-1' });
     await w.double.waitFor(() => w.double.ephemeralsFor(ADMIN2).find((m) => m.text.includes(address)), 5_000, 'admin reply');
     const before = w.double.ephemeralsFor(OTHER).length;
@@ -98,7 +133,7 @@ describe('Slack (HTTP mode): decisions and commands', () => {
     expect(() => w.double.pressButton({ user: ADMIN1, message: card, actionId: 'vm:delete' })).toThrow(/confirmation/);
     await w.double.pressButton({ user: ADMIN1, message: card, actionId: 'vm:delete', confirmed: true });
     const id = await w.requestId('race-1');
-    await w.h.waitFor(async () => (await w.h.core.store.requests.get(id))?.state === 'deleted', { what: 'race-1 deleted', timeoutMs: 8_000 });
+    await w.reach('race-1', 'deleted');
     await w.double.waitFor(() => w.double.dmsTo(MEMBER).find((m) => m.text.includes('race-1') && m.text.includes('deleted')), 5_000, 'the deleted DM');
   });
 
@@ -107,7 +142,7 @@ describe('Slack (HTTP mode): decisions and commands', () => {
     const card = await pendingCard('mine-1');
     await w.double.pressButton({ user: GROUP_ADMIN, message: card, actionId: 'vm:approve' });
     const id = await w.requestId('mine-1');
-    await w.h.waitFor(async () => (await w.h.core.store.requests.get(id))?.state === 'running', { what: 'mine-1 running (approved by a user-group admin)', timeoutMs: 8_000 });
+    await w.reach('mine-1', 'running');
 
     const before = w.double.ephemeralsFor(MEMBER).length;
     await w.double.slashCommand({ user: MEMBER, text: 'delete mine-1' });
@@ -115,7 +150,7 @@ describe('Slack (HTTP mode): decisions and commands', () => {
     // Nothing is deleted until the confirmed press.
     expect((await w.h.core.store.requests.get(id))?.state).toBe('running');
     await w.double.pressButton({ user: MEMBER, message: offer, actionId: 'vm:delete', confirmed: true });
-    await w.h.waitFor(async () => (await w.h.core.store.requests.get(id))?.state === 'deleted', { what: 'mine-1 deleted', timeoutMs: 8_000 });
+    await w.reach('mine-1', 'deleted');
   });
 
   it('/vm cancel withdraws a pending request; the card loses its buttons', async () => {
@@ -134,5 +169,60 @@ describe('Slack (HTTP mode): decisions and commands', () => {
     await w.double.slashCommand({ user: MEMBER, text: 'frobnicate' });
     const help = await w.double.waitFor(() => w.double.ephemeralsFor(MEMBER).find((m) => m.text.includes('Unknown command')), 5_000, 'help reply');
     expect(help.text).toContain('/vm request');
+  });
+
+  it('refuses a forged signature and a timestamp older than 5 minutes with 401, storing nothing', async () => {
+    const before = await count();
+    const opened = w.double.callsTo('views.open').length;
+    const forged = await w.double.slashCommand({ user: MEMBER, text: 'request' }, { badSignature: true });
+    expect(forged.status).toBe(401);
+    const stale = await w.double.slashCommand({ user: MEMBER, text: 'request' }, { timestampSkewSeconds: -6 * 60 });
+    expect(stale.status).toBe(401);
+    expect(w.double.callsTo('views.open')).toHaveLength(opened);
+
+    // A forged view submission with a valid-looking payload stores nothing either.
+    const ok = await w.double.slashCommand({ user: MEMBER, text: 'request' });
+    expect(ok.status).toBe(200);
+    const view = await w.double.waitFor(() => w.double.lastViewFor(MEMBER), 5_000, 'modal');
+    const body = new URLSearchParams({ payload: JSON.stringify({ type: 'view_submission', user: { id: MEMBER }, view: { ...view.view, id: view.id, state: { values: {} } } }) }).toString();
+    const forgedSubmit = await w.double.postSigned(w.adapter.url!, body, { badSignature: true });
+    expect(forgedSubmit.status).toBe(401);
+    expect(await count()).toBe(before);
+  });
+
+  it('answers invalid modal input inline (response_action: errors) and stores nothing', async () => {
+    const before = await count();
+    const res = await w.request(MEMBER, { name: 'Bad_Name!', sshKeys: '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----', login: 'root' });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ response_action: 'errors' });
+    const errors = (res.body as { errors: Record<string, string> }).errors;
+    expect(Object.keys(errors)).toEqual(expect.arrayContaining(['name', 'sshKeys']));
+    // Keys are block ids of the modal's input blocks, as Slack requires.
+    for (const key of Object.keys(errors)) expect(['name', 'distro', 'size', 'login', 'sshKeys', 'reason']).toContain(key);
+    expect(await count()).toBe(before);
+  });
+
+  it('a re-delivered button press or command (X-Slack-Retry-Num) changes nothing', async () => {
+    await w.request(MEMBER, { name: 'retry-1' });
+    const card = await pendingCard('retry-1');
+    const id = await w.requestId('retry-1');
+    const audit = (await w.h.core.store.audit.list({ requestId: id })).length;
+    const updates = w.double.callsTo('chat.update').length;
+    const opened = w.double.callsTo('views.open').length;
+    const replies = w.double.ephemeralsFor(MEMBER).length;
+
+    const redelivered = await w.double.pressButton({ user: ADMIN1, message: card, actionId: 'vm:approve' }, { retryNum: 1 });
+    expect(redelivered.status).toBe(200);
+    const redeliveredCommand = await w.double.slashCommand({ user: MEMBER, text: 'request' }, { retryNum: 2 });
+    expect(redeliveredCommand.status).toBe(200);
+    // A later first delivery is answered: the app was listening, and handles events in order.
+    await w.double.slashCommand({ user: MEMBER, text: 'list' });
+    await w.double.waitFor(() => w.double.ephemeralsFor(MEMBER).slice(replies).find((m) => m.text.includes('Your VMs')), 5_000, 'list reply');
+
+    // The re-deliveries were acked and dropped: still pending, no audit row, no card update, no modal.
+    expect(w.double.callsTo('views.open').length).toBe(opened);
+    expect((await w.h.core.store.requests.get(id))?.state).toBe('pending');
+    expect((await w.h.core.store.audit.list({ requestId: id })).length).toBe(audit);
+    expect(w.double.callsTo('chat.update').length).toBe(updates);
   });
 });
