@@ -23,6 +23,8 @@ export interface DiscordAdapterOptions {
 }
 
 export const DEFAULT_DEFER_AFTER_MS = 1_500;
+/** How long stop() waits for interactions still being handled. */
+const STOP_GRACE_MS = 5_000;
 
 export function createDiscordAdapter(opts: DiscordAdapterOptions): ChatAdapter {
   const { config, logger } = opts;
@@ -58,7 +60,11 @@ export function createDiscordAdapter(opts: DiscordAdapterOptions): ChatAdapter {
       logger.info({ user: client.user?.tag, guild: config.guildId }, 'connected to Discord');
     },
     async stop() {
-      await Promise.allSettled([...inFlight]);
+      // Let running handlers answer, but do not hang a shutdown on a stuck cluster call.
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, STOP_GRACE_MS)));
+      await Promise.race([Promise.allSettled([...inFlight]), grace]);
+      clearTimeout(timer);
       await client.destroy();
     },
   };

@@ -54,6 +54,9 @@ describe('discord: request, approve, VM up', () => {
 
     const press = double.pressButton(CAROL_ADMIN, { channelId: card.channel_id, messageId: card.id }, `vm:approve:${requestId}`);
     expect((await press.response()).type).toBe(6); // deferred update: the card is edited via drawCard
+    // From here on every interaction token is expired: the "up" notice and the card edits must
+    // not depend on one (the double would refuse with 50027 and the test sees the rejection).
+    double.tokenLifetimeMs = 0;
 
     const dm = await double.waitFor(() => double.dmsTo(ALICE).find((m) => m.content.includes('is up')), { what: 'the "VM is up" DM', timeoutMs: 20_000 });
     const vm = await w.h.core.store.requests.get(requestId);
