@@ -37,6 +37,8 @@ const EC_POINT_BYTES = { nistp256: 65, nistp384: 97, nistp521: 133 } as const;
 
 const ACCEPTED = 'ssh-ed25519, ecdsa-sha2-nistp256/384/521, ssh-rsa (2048 bits or more), sk-ssh-ed25519@openssh.com or sk-ecdsa-sha2-nistp256@openssh.com';
 
+const LATIN1 = new TextDecoder('latin1');
+
 /** Reads SSH wire-format fields; every read is bounds-checked and returns null past the end. */
 class WireReader {
   private offset = 0;
@@ -55,7 +57,7 @@ class WireReader {
 
   string(): string | null {
     const b = this.bytes();
-    return b === null ? null : new TextDecoder('latin1').decode(b);
+    return b === null ? null : LATIN1.decode(b);
   }
 
   get done(): boolean {
@@ -160,10 +162,12 @@ export function parseSshKeys(text: string): Result<string[]> {
   const seen = new Set<string>();
   const problems: Problem[] = [];
   const lines = text.split(/\r?\n|\r/);
+  // Problems name their line only when there is more than one to tell apart.
+  const numbered = lines.filter((l) => l.trim() !== '').length > 1;
   lines.forEach((raw, index) => {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) return;
-    const where = lines.filter((l) => l.trim() !== '').length > 1 ? `Line ${index + 1}: ` : '';
+    const where = numbered ? `Line ${index + 1}: ` : '';
     const [type = '', data, ...rest] = line.split(/\s+/);
     const shape = KEY_TYPES[type];
     if (!shape) {
