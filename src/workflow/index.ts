@@ -30,6 +30,8 @@ export interface WorkflowDeps {
   deleteTimeoutMs?: number;
   /** Concurrent log reads across all watched VMs (default 4). */
   maxConcurrentReads?: number;
+  /** Provisionings talking to Nomad at once (default 4). */
+  maxConcurrentProvisions?: number;
   hooks?: WorkflowHooks;
 }
 
@@ -56,6 +58,6 @@ export function createWorkflow(deps: WorkflowDeps): VmWorkflow {
       notifier,
       hooks: deps.hooks ?? {},
     },
-    { deleteTimeoutMs: deps.deleteTimeoutMs ?? 300_000, maxConcurrentReads: deps.maxConcurrentReads ?? 4 },
+    { deleteTimeoutMs: deps.deleteTimeoutMs ?? 300_000, maxConcurrentReads: deps.maxConcurrentReads ?? 4, maxConcurrentProvisions: deps.maxConcurrentProvisions ?? 4 },
   );
 }

@@ -15,15 +15,20 @@ import type { RequestPatch } from '../store/types.js';
 import { sshCommand } from './cards.js';
 import { SYSTEM, type Step, type WorkflowContext } from './context.js';
 import { toProblem } from './failures.js';
+import { Limit } from './limit.js';
 import { Watcher, type WatchProgress } from './watcher.js';
 
 export interface LifecycleOptions {
   /** How long deletion waits for the job's allocations to stop before trying again later. */
   deleteTimeoutMs: number;
   maxConcurrentReads: number;
+  /** Provisionings (render, publish, submit) running at once. */
+  maxConcurrentProvisions: number;
 }
 
 const PROVISIONING_STATES: readonly RequestState[] = ['approved', 'provisioning'];
+
+const BOOKKEEPING: ReadonlySet<string> = new Set(['allocId', 'logOffset', 'evalId', 'seedToken']);
 
 /** Thrown internally when the request left the state a step expects (e.g. deleted meanwhile). */
 class Superseded extends Error {}
@@ -41,11 +46,13 @@ export class Lifecycle {
   readonly watcher: Watcher;
   private readonly tasks = new Map<string, Promise<void>>();
   private readonly abort = new AbortController();
+  private readonly provisions: Limit;
 
   constructor(
     private readonly ctx: WorkflowContext,
     private readonly opts: LifecycleOptions,
   ) {
+    this.provisions = new Limit(opts.maxConcurrentProvisions);
     this.watcher = new Watcher({
       nomad: ctx.nomad,
       logger: ctx.logger.child({ part: 'watcher' }),
@@ -90,7 +97,8 @@ export class Lifecycle {
   private async patch(id: string, patch: RequestPatch, states: readonly RequestState[] = PROVISIONING_STATES): Promise<VmRequest> {
     const updated = await this.ctx.store.requests.update(id, states, patch);
     if (!updated) throw new Superseded(`request ${id} is no longer in ${states.join('/')}`);
-    this.ctx.notifier.cardChanged(id);
+    // Bookkeeping the card does not show (the console offset moves on every read) is no reason to redraw.
+    if (Object.keys(patch).some((key) => !BOOKKEEPING.has(key))) this.ctx.notifier.cardChanged(id);
     return updated;
   }
 
@@ -101,7 +109,11 @@ export class Lifecycle {
    * watched. `fresh`: a Retry; an old job of ours is purged and submitted again rather
    * than adopted (adopting it would only watch the same failure again).
    */
-  async provision(id: string, opts: { fresh: boolean }): Promise<void> {
+  provision(id: string, opts: { fresh: boolean }): Promise<void> {
+    return this.provisions.run(() => (this.closed ? Promise.resolve() : this.provisionNow(id, opts)));
+  }
+
+  private async provisionNow(id: string, opts: { fresh: boolean }): Promise<void> {
     const { store, nomad, publisher, renderer, config } = this.ctx;
     let req = await store.requests.get(id);
     if (!req) return;

@@ -25,7 +25,7 @@ export class Workflow implements VmWorkflow {
 
   constructor(
     private readonly ctx: WorkflowContext,
-    opts: { deleteTimeoutMs: number; maxConcurrentReads: number },
+    opts: { deleteTimeoutMs: number; maxConcurrentReads: number; maxConcurrentProvisions: number },
   ) {
     this.lifecycle = new Lifecycle(ctx, opts);
   }

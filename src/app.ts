@@ -1,0 +1,73 @@
+// The core every entry point shares (serve, local mode, tests): the store, the renderer,
+// the Nomad port, the publisher and the workflow on top of them. Chat adapters and the
+// web console attach to `core.workflow`; main.ts decides which ones run.
+import type { Config } from './config/schema.js';
+import type { Secrets } from './config/secrets.js';
+import type { Logger } from './log.js';
+import type { NomadPort } from './nomad/port.js';
+import type { Publisher } from './cloudinit/port.js';
+import type { Renderer } from './render/types.js';
+import type { Store } from './store/types.js';
+import type { VmWorkflow } from './workflow/api.js';
+import { openStore } from './store/index.js';
+import { loadRenderer } from './render/index.js';
+import { createNomadPort } from './nomad/index.js';
+import { createPublisher } from './cloudinit/index.js';
+import { newSeedToken } from './cloudinit/token.js';
+import { createWorkflow, type WorkflowDeps } from './workflow/index.js';
+
+export interface Core {
+  config: Config;
+  store: Store;
+  nomad: NomadPort;
+  publisher: Publisher;
+  renderer: Renderer;
+  workflow: VmWorkflow;
+  /** Stops the workflow (watchers, timers), then closes the ports it used and the database. */
+  close(): Promise<void>;
+}
+
+export interface BuildCoreOptions {
+  config: Config;
+  secrets: Secrets;
+  logger: Logger;
+  /** Injected instead of the configured adapter (local mode's simulated cluster, tests). */
+  nomad?: NomadPort;
+  publisher?: Publisher;
+  /** Workflow tuning and test hooks (card coalescing window, crash points...). */
+  workflow?: Pick<WorkflowDeps, 'coalesceMs' | 'deleteTimeoutMs' | 'maxConcurrentReads' | 'maxConcurrentProvisions' | 'hooks' | 'now'>;
+}
+
+export async function buildCore(opts: BuildCoreOptions): Promise<Core> {
+  const { config, secrets, logger } = opts;
+  // Templates first: a broken template should stop start-up before anything is opened.
+  const renderer = await loadRenderer(config.templates.dir);
+  const store = await openStore({ path: config.database.path, pool: config.macPool, ...(opts.workflow?.now ? { now: opts.workflow.now } : {}) });
+  const closers: Array<() => Promise<void>> = [() => store.close()];
+  try {
+    const nomad = opts.nomad ?? (await createNomadPort(config, secrets, logger.child({ part: 'nomad' })));
+    if (!opts.nomad) closers.unshift(() => nomad.close());
+    const publisher = opts.publisher ?? (await createPublisher(config, logger.child({ part: 'cloudinit' })));
+    if (!opts.publisher) closers.unshift(() => publisher.close());
+    const workflow = createWorkflow({ config, store, nomad, publisher, renderer, logger, newSeedToken, ...opts.workflow });
+    let closed: Promise<void> | undefined;
+    return {
+      config,
+      store,
+      nomad,
+      publisher,
+      renderer,
+      workflow,
+      close() {
+        closed ??= (async () => {
+          await workflow.close();
+          for (const close of closers) await close().catch((err: unknown) => logger.warn({ err }, 'error while closing the core'));
+        })();
+        return closed;
+      },
+    };
+  } catch (err) {
+    for (const close of closers) await close().catch(() => undefined);
+    throw err;
+  }
+}
