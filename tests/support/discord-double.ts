@@ -10,6 +10,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { WebSocketServer, type WebSocket } from 'ws';
 
 // ---------------------------------------------------------------------------------------------
@@ -124,6 +125,14 @@ const EPHEMERAL = 1 << 6;
 /** GUILD_MEMBERS, GUILD_PRESENCES, MESSAGE_CONTENT need approval in the developer portal. */
 const PRIVILEGED_INTENTS = (1 << 1) | (1 << 8) | (1 << 15);
 const ALL_INTENTS = (1 << 26) - 1;
+
+const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/discord/${name}`, import.meta.url), 'utf8')) as Record<string, unknown>;
+/** Recorded INTERACTION_CREATE payloads, one per kind of interaction the bot handles. */
+const INTERACTION_FIXTURES: Record<InteractionKind, Record<string, unknown>> = {
+  command: fixture('interaction-command.json'),
+  component: fixture('interaction-button.json'),
+  modal: fixture('interaction-modal-submit.json'),
+};
 
 let snowflakeCounter = 0n;
 /** Real-looking snowflakes: ms since the Discord epoch << 22, plus a counter. */
@@ -656,38 +665,29 @@ export class DiscordDouble {
     this.interactions.push(interaction);
     const channelId = source?.channelId ?? this.opts.channels[0]!.id;
     const channel = this.channels.get(channelId);
-    this.dispatch(ws, 'INTERACTION_CREATE', {
+    // The envelope is a recorded payload (tests/fixtures/discord/interaction-*.json); the
+    // double fills in who, where and what.
+    const payload = structuredClone(INTERACTION_FIXTURES[kind]);
+    delete payload._comment;
+    delete payload.message;
+    const fixtureMember = payload.member as Record<string, unknown>;
+    Object.assign(payload, {
       id,
-      application_id: this.opts.applicationId,
       token,
-      version: 1,
+      application_id: this.opts.applicationId,
       guild_id: this.opts.guildId,
-      guild: { id: this.opts.guildId, locale: 'en-US', features: [] },
+      guild: { ...(payload.guild as object), id: this.opts.guildId },
       channel_id: channelId,
-      channel: { id: channelId, type: channel?.type ?? 0, guild_id: this.opts.guildId, name: channel?.name ?? 'general', flags: 0, permissions: '1071698660929' },
+      channel: { ...(payload.channel as object), id: channelId, type: channel?.type ?? 0, guild_id: this.opts.guildId, name: channel?.name ?? 'general' },
       member: {
-        user: { id: member.id, username: member.username, global_name: member.username, discriminator: '0', avatar: null, public_flags: 0 },
+        ...fixtureMember,
+        user: { ...(fixtureMember.user as object), id: member.id, username: member.username, global_name: member.username },
         roles: member.roles,
-        joined_at: '2024-09-01T12:00:00.000000+00:00',
-        premium_since: null,
-        deaf: false,
-        mute: false,
-        flags: 0,
-        pending: false,
-        nick: null,
-        avatar: null,
-        permissions: '1071698660929',
-        communication_disabled_until: null,
       },
-      app_permissions: '1071698660929',
-      locale: 'en-GB',
-      guild_locale: 'en-US',
-      entitlements: [],
       authorizing_integration_owners: { '0': this.opts.guildId },
-      context: 0,
-      attachment_size_limit: 10485760,
       ...fields,
     });
+    this.dispatch(ws, 'INTERACTION_CREATE', payload);
     this.changed();
     return interaction;
   }
