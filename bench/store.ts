@@ -80,11 +80,11 @@ try {
               go: () =>
                 new Promise<void>((done) => {
                   child.once('message', () => done());
-                  child.send('go');
+                  child.send({ requestIds: raceIds.filter((_, i) => i % 4 === w) });
                 }),
             }),
           );
-          child.send({ path: racePath, pool, requestIds: raceIds.filter((_, i) => i % 4 === w) });
+          child.send({ path: racePath, pool });
         }),
     ),
   );

@@ -1,6 +1,6 @@
-// 200 MAC allocations racing from several connections of this process and from other
-// processes, all on one SQLite file: every request gets a distinct MAC, reserved MACs
-// are never handed out, and the 201st request finds the pool exhausted.
+// Several connections of this process and several other processes on one SQLite file:
+// opening a new file together migrates it once; 200 racing MAC allocations get 200
+// distinct MACs, never a reserved one; the 201st finds the pool exhausted.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -33,7 +33,7 @@ afterEach(async () => {
 });
 
 /** Starts a worker process and resolves once it has opened the store. */
-function startWorker(requestIds: string[]): Promise<{ go(): Promise<Outcome[]> }> {
+function startWorker(): Promise<{ allocate(requestIds: string[]): Promise<Outcome[]> }> {
   const child = fork(WORKER, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   children.push(child);
   const next = () =>
@@ -47,48 +47,39 @@ function startWorker(requestIds: string[]): Promise<{ go(): Promise<Outcome[]> }
       });
     });
   const ready = next();
-  child.send({ path: t.path, pool: POOL, requestIds });
+  child.send({ path: t.path, pool: POOL });
   return ready.then(() => ({
-    go: async () => {
+    allocate: async (requestIds) => {
       const done = next();
-      child.send('go');
+      child.send({ requestIds });
       return ((await done) as { results: Outcome[] }).results;
     },
   }));
 }
 
-describe('opening a new file from several processes at once', () => {
-  it('migrates it exactly once and every opener succeeds', async () => {
-    // No setup open first: the file does not exist when the racers start.
-    const openers = await Promise.allSettled([startWorker([]), startWorker([]), t.open({ pool: POOL }), t.open({ pool: POOL })]);
-    expect(openers.filter((o) => o.status === 'rejected')).toEqual([]);
-    const store = await t.open({ pool: POOL });
-    // One migration's worth of schema: the audit log is empty and the pool intact.
-    expect(await store.audit.list()).toEqual([]);
-    expect(await store.macs.usage()).toMatchObject({ total: 202, reserved: 2, free: 200 });
-  });
-});
+describe('several processes on one SQLite file', () => {
+  it(`open a new file together (migrated once), then ${TOTAL} racing allocations from ${HANDLES} connections and ${PROCESSES} processes get ${TOTAL} distinct MACs, never a reserved one`, async () => {
+    // Nobody has created the file yet: every racer's open also races to migrate it.
+    const opened = await Promise.all([...Array.from({ length: PROCESSES }, () => startWorker()), ...Array.from({ length: HANDLES + 1 }, () => t.open({ pool: POOL }))]);
+    const workers = opened.slice(0, PROCESSES) as Array<Awaited<ReturnType<typeof startWorker>>>;
+    const [setup, ...handles] = opened.slice(PROCESSES) as Store[];
+    // One migration's worth of schema and config sync: the audit log is empty, the pool intact.
+    expect(await setup!.audit.list()).toEqual([]);
+    expect(await setup!.macs.usage()).toMatchObject({ total: 202, used: 0, reserved: 2, external: 0, free: 200 });
 
-describe('MAC allocation race', () => {
-  it(`gives ${TOTAL} racing requests from ${HANDLES} connections and ${PROCESSES} processes ${TOTAL} distinct MACs, never a reserved one`, async () => {
-    const setup = await t.open({ pool: POOL });
     const ids: string[] = [];
-    for (let i = 0; i <= TOTAL; i++) ids.push((await setup.requests.create(newRequest(`vm-${i}`), { actor: alice, action: 'request' })).id);
+    for (let i = 0; i <= TOTAL; i++) ids.push((await setup!.requests.create(newRequest(`vm-${i}`), { actor: alice, action: 'request' })).id);
     const extra = ids.pop()!;
 
     // Deal the requests round-robin to the racers, so every racer competes for the same low MACs.
     const racers = HANDLES + PROCESSES;
     const shares = Array.from({ length: racers }, (_, r) => ids.filter((_, i) => i % racers === r));
-    const handles: Store[] = [];
-    for (let h = 0; h < HANDLES; h++) handles.push(await t.open({ pool: POOL }));
-    const workers = await Promise.all(shares.slice(HANDLES).map((share) => startWorker(share)));
-
     const outcomes = await Promise.all([
       ...handles.map(async (store, h): Promise<Outcome[]> => {
         const settled = await Promise.allSettled(shares[h]!.map((id) => store.macs.allocate(id)));
         return settled.map((s) => (s.status === 'fulfilled' ? { mac: s.value } : { error: String(s.reason) }));
       }),
-      ...workers.map((w) => w.go()),
+      ...workers.map((w, i) => w.allocate(shares[HANDLES + i]!)),
     ]);
 
     const flat = outcomes.flat();
@@ -100,7 +91,7 @@ describe('MAC allocation race', () => {
     expect(macs).not.toContain('52:54:00:12:34:64');
 
     // The store agrees with what the racers were told.
-    const usage = await setup.macs.usage();
+    const usage = await setup!.macs.usage();
     expect(usage).toMatchObject({ total: 202, used: TOTAL, reserved: 2, external: 0, free: 0 });
     const leased = new Map(usage.holders.flatMap((h) => (h.holder.kind === 'request' ? [[h.holder.requestId, h.mac] as const] : [])));
     for (const [i, share] of shares.entries()) {
@@ -108,7 +99,7 @@ describe('MAC allocation race', () => {
     }
 
     // The 201st finds the pool exhausted and changes nothing.
-    await expect(setup.macs.allocate(extra)).rejects.toMatchObject({ code: 'pool_exhausted' });
-    expect(await setup.macs.usage()).toEqual(usage);
+    await expect(setup!.macs.allocate(extra)).rejects.toMatchObject({ code: 'pool_exhausted' });
+    expect(await setup!.macs.usage()).toEqual(usage);
   });
 });
