@@ -29,7 +29,13 @@ const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
 const MAX_PENDING = 64 * 1024;
 
 export function stripAnsi(text: string): string {
-  return text.replace(ANSI_RE, '');
+  return text.includes('\x1b') ? text.replace(ANSI_RE, '') : text;
+}
+
+/** A console line without colour codes or carriage returns. */
+function cleanLine(raw: string): string {
+  const plain = stripAnsi(raw);
+  return plain.includes('\r') ? plain.replace(/\r/g, '') : plain;
 }
 
 /** The text after `ci-info: `, whatever prefix (kernel time, `cloud-init[pid]: `) came before. */
@@ -51,9 +57,12 @@ function tableCells(text: string): string[] | null {
  * headers, route tables, other console lines). Accepts the raw console line.
  */
 export function parseCiInfoRow(line: string): CiInfoRow | null {
-  const text = ciInfoText(stripAnsi(line).replace(/\r/g, ''));
-  if (text === null) return null;
-  const cells = tableCells(text);
+  const text = ciInfoText(cleanLine(line));
+  return text === null ? null : rowOf(tableCells(text));
+}
+
+/** The six cells of a device row, checked; null for headers and route rows. */
+function rowOf(cells: string[] | null): CiInfoRow | null {
   if (!cells || cells.length !== 6) return null;
   const [device, up, address, mask, scope, hwAddress] = cells as [string, string, string, string, string, string];
   // The Up column is Python's bool: this is what tells a device row from a route row
@@ -96,12 +105,15 @@ export class ConsoleScanner {
 
   push(chunk: Buffer | string): void {
     this.pending += typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
+    let start = 0;
     let newline = this.pending.indexOf('\n');
     while (newline >= 0) {
-      this.line(this.pending.slice(0, newline));
-      this.pending = this.pending.slice(newline + 1);
-      newline = this.pending.indexOf('\n');
+      this.line(this.pending.slice(start, newline));
+      start = newline + 1;
+      newline = this.pending.indexOf('\n', start);
     }
+    // Keep only the unfinished line (sliced once per push, not once per line).
+    if (start > 0) this.pending = this.pending.slice(start);
     if (this.pending.length > MAX_PENDING) this.pending = this.pending.slice(-MAX_PENDING);
   }
 
@@ -111,9 +123,9 @@ export class ConsoleScanner {
   }
 
   private line(raw: string): void {
-    const clean = stripAnsi(raw).replace(/\r/g, '');
+    const clean = cleanLine(raw);
     this.recent.push(clean);
-    if (this.recent.length > this.tailLines) this.recent.splice(0, this.recent.length - this.tailLines);
+    if (this.recent.length > this.tailLines) this.recent.shift();
     const text = ciInfoText(clean);
     // Kernel messages may interleave with a table, so a non-ci-info line does not end it.
     if (text === null) return;
@@ -122,7 +134,8 @@ export class ConsoleScanner {
       this.startTable(/Net device info/i.test(text) ? 'netdev' : 'other');
       return;
     }
-    const header = tableCells(text)?.[0];
+    const cells = tableCells(text);
+    const header = cells?.[0];
     if (header === 'Device' || header === 'Route') {
       // Header rows name the table too, in case its title line was lost.
       const kind = header === 'Device' ? 'netdev' : 'other';
@@ -130,7 +143,7 @@ export class ConsoleScanner {
       return;
     }
     if (this.table !== 'netdev') return;
-    const row = parseCiInfoRow(clean);
+    const row = rowOf(cells);
     if (row) this.row(row);
   }
 
