@@ -165,6 +165,15 @@ export class SlackDouble {
     return this;
   }
 
+  /** Someone deletes a message in the client (e.g. an admin removes a card). */
+  removeMessage(channel: string, ts: string): boolean {
+    const messages = this.channels.get(channel)?.messages;
+    const i = messages?.findIndex((m) => m.ts === ts) ?? -1;
+    if (!messages || i < 0) return false;
+    messages.splice(i, 1);
+    return true;
+  }
+
   // ---- what happened -----------------------------------------------------------------
 
   callsTo(method: string): RecordedCall[] {
@@ -598,7 +607,8 @@ export class SlackDouble {
     return undefined;
   }
 
-  private issueTrigger(user: string): string {
+  /** A fresh trigger_id, as Slack attaches to each interaction (valid 3 s, single use). */
+  issueTrigger(user: string): string {
     const id = `${++this.seq}.${Date.now()}.${randomBytes(8).toString('hex')}`;
     this.triggers.set(id, { user, issuedAt: this.now(), used: false });
     return id;

@@ -9,6 +9,14 @@ import { cardMessage, noticeMessage, type SlackMessage } from './blocks.js';
 
 type WebClient = App['client'];
 
+const CARD_GONE = ['message_not_found', 'channel_not_found', 'cant_update_message', 'is_archived'];
+
+/** The `error` code of a Slack Web API failure (WebAPIPlatformError.data.error). */
+export function slackError(err: unknown): string | undefined {
+  const data = (err as { data?: { error?: unknown } } | undefined)?.data;
+  return typeof data?.error === 'string' ? data.error : undefined;
+}
+
 /** A card's stored ref is `channel:ts`, the pair chat.update needs. */
 export function parseCardRef(ref: string): { channel: string; ts: string } | undefined {
   const i = ref.indexOf(':');
@@ -65,15 +73,25 @@ export function createSlackSurface(opts: { client: WebClient; adminChannel: stri
           return ref;
         }
         const message = cardMessage(card);
-        let result: string;
-        if (target) {
-          await client.chat.update({ channel: target.channel, ts: target.ts, text: message.text, blocks: message.blocks });
-          result = ref!;
-        } else {
-          if (ref) logger.warn({ requestId: card.requestId, ref }, 'card ref is not channel:ts; posting a new card');
+        const post = async (): Promise<string> => {
           const res = await client.chat.postMessage({ channel: adminChannel, text: message.text, blocks: message.blocks });
           if (!res.channel || !res.ts) throw new Error('chat.postMessage returned no channel/ts');
-          result = `${res.channel}:${res.ts}`;
+          return `${res.channel}:${res.ts}`;
+        };
+        let result: string;
+        if (target) {
+          try {
+            await client.chat.update({ channel: target.channel, ts: target.ts, text: message.text, blocks: message.blocks });
+            result = ref!;
+          } catch (err) {
+            // Someone deleted the card (or the channel changed): the admins still need one.
+            if (!CARD_GONE.includes(slackError(err) ?? '')) throw err;
+            logger.warn({ requestId: card.requestId, ref, error: slackError(err) }, 'the card is gone; posting a new one');
+            result = await post();
+          }
+        } else {
+          if (ref) logger.warn({ requestId: card.requestId, ref }, 'card ref is not channel:ts; posting a new card');
+          result = await post();
         }
         drawn.set(card.requestId, Math.max(card.version, last ?? card.version));
         return result;

@@ -17,12 +17,15 @@ describe('Slack (HTTP mode)', () => {
   const count = async () => (await w.h.core.store.requests.list()).length;
 
   it('opens the modal, posts the card, provisions on approval, DMs the address and updates the card', async () => {
-    const submitted = await w.request(MEMBER, { name: 'web-1' });
+    const submitted = await w.request(MEMBER, { name: 'web-1', reason: 'Thesis <!channel> <https://evil.example|free stuff> & more' });
     expect(submitted).toEqual({ status: 200, body: '' });
 
     const pending = await w.card('web-1', (m) => buttonsOf(m).includes('vm:approve'));
     expect(buttonsOf(pending)).toEqual(['vm:approve', 'vm:deny']);
     expect(cardText(pending)).toContain(`<@${MEMBER}>`);
+    // The member's reason is shown, inert: no channel ping, no disguised link.
+    expect(cardText(pending)).toContain('Thesis &lt;!channel&gt; &lt;https://evil.example|free stuff&gt; &amp; more');
+    expect(cardText(pending) + pending.text).not.toMatch(/<!channel>|<https:\/\/evil/);
     // The requester is told the request went to the admins.
     await w.double.waitFor(() => w.double.dmsTo(MEMBER).length > 0, 5_000, 'the "requested" DM');
 
