@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { enumerateMacs, parseMacRange } from '../../../src/domain/mac.js';
 import type { Store } from '../../../src/store/index.js';
 import { admin, alice, makeTestDb, newRequest, type TestDb } from './helpers.js';
 
@@ -27,6 +28,17 @@ describe('allocate', () => {
     await store.macs.releaseForRequest(a);
     await store.macs.releaseForRequest(a);
     expect(await store.macs.peekNext()).toBe('52:54:84:ba:49:00');
+  });
+
+  it('hands out exactly the MACs domain/mac.ts enumerates, across byte boundaries and overlapping ranges', async () => {
+    const ranges = ['0a:ff:ff:ff:ff:fe-0b:00:00:00:00:01', '52:54:84:ba:49:ff-52:54:84:ba:4a:00', '52:54:84:ba:4a:00-52:54:84:ba:4a:01'];
+    const s = await t.open({ path: `${t.dir}/other.sqlite`, pool: { ranges, reserved: [] } });
+    const expected = [...enumerateMacs(ranges.map((r) => parseMacRange(r)))];
+    const got: string[] = [];
+    for (let i = 0; i < expected.length; i++) got.push(await s.macs.allocate(await mk(`vm-${i}`, s)));
+    expect(got).toEqual(expected);
+    expect(got).toHaveLength(7);
+    await expect(s.macs.allocate(await mk('one-too-many', s))).rejects.toMatchObject({ code: 'pool_exhausted' });
   });
 
   it('on exhaustion throws pool_exhausted saying how many are taken and what to do, and changes nothing', async () => {
