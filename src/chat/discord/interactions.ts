@@ -40,6 +40,12 @@ interface Answer {
 /** A modal must be the first answer, so its prefill cannot wait long. */
 const PREFILL_WAIT_MS = 1_500;
 
+/** "Delete VM x?" with a confirmation button (the deletion itself happens on the press). */
+function deleteOffer(requestId: string, vmName: string): Answer {
+  const confirm: ButtonRow = { type: ComponentType.ActionRow, components: [{ type: ComponentType.Button, style: ButtonStyle.Danger, label: 'Delete it', custom_id: buttonId('delete-confirm', requestId) }] };
+  return { content: `Delete VM **${inert(vmName)}**? Its job is stopped and purged and its address freed. This cannot be undone.`, components: [confirm] };
+}
+
 export function createInteractionRouter(deps: RouterDeps): (interaction: Interaction) => Promise<void> {
   const { workflow, logger, deferAfterMs } = deps;
 
@@ -99,7 +105,8 @@ export function createInteractionRouter(deps: RouterDeps): (interaction: Interac
           workflow.list(actor).then((r) => (r.ok ? { embeds: [listEmbed(r.value, workflow.isAdmin(actor) ? 'all' : 'mine')] } : { content: problemsText(r.problems) })),
         );
       case 'delete':
-        return answerPrivately(interaction, workflow.delete(actor, name()).then((r) => summary(r, (vm) => ({ content: `VM **${inert(vm.name)}** is being deleted.` }))));
+        // As on Slack, deleting waits for a confirmed press; status also checks the member may see it.
+        return answerPrivately(interaction, workflow.status(actor, name()).then((r) => summary(r, (vm) => deleteOffer(vm.requestId, vm.name))));
       case 'cancel':
         return answerPrivately(interaction, workflow.cancel(actor, name()).then((r) => summary(r, (vm) => ({ content: `Your request for **${inert(vm.name)}** is cancelled.` }))));
       case 'help':
@@ -135,13 +142,7 @@ export function createInteractionRouter(deps: RouterDeps): (interaction: Interac
       }
       case 'delete': {
         const card = await within(workflow.card(requestId), PREFILL_WAIT_MS, undefined);
-        const confirm: ButtonRow = { type: ComponentType.ActionRow, components: [{ type: ComponentType.Button, style: ButtonStyle.Danger, label: 'Delete it', custom_id: buttonId('delete-confirm', requestId) }] };
-        await interaction.reply({
-          content: `Delete VM **${inert(card?.name ?? requestId)}**? Its job is stopped and purged and its address freed. This cannot be undone.`,
-          components: [confirm],
-          flags: MessageFlags.Ephemeral,
-          allowedMentions: noPings(),
-        });
+        await interaction.reply({ ...deleteOffer(requestId, card?.name ?? requestId), flags: MessageFlags.Ephemeral, allowedMentions: noPings() });
         return;
       }
       case 'delete-confirm': {

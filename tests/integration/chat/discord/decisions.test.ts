@@ -101,7 +101,7 @@ describe('discord: decisions on the admin card', () => {
     expect(messageText(card)).toContain(`Cancelled by <@${ALICE}>`);
   });
 
-  it('delete by the owner with /vm delete; refused for another member', async () => {
+  it('delete by the owner with /vm delete and a confirmation; refused for another member', async () => {
     const { double, h } = w;
     const { requestId, where } = await w.request(ALICE, 'del1');
     await double.pressButton(CAROL_ADMIN, where, `vm:approve:${requestId}`).response();
@@ -109,12 +109,19 @@ describe('discord: decisions on the admin card', () => {
 
     const byEve = double.slashCommand(EVE, 'delete', { name: 'del1' });
     await byEve.response();
-    expect(byEve.ephemeralTexts()[0]).toContain('only delete your own');
+    expect(byEve.ephemeralTexts()[0]).toContain('is not your VM');
+    expect(byEve.original!.components).toEqual([]);
     expect((await h.core.store.requests.get(requestId))?.state).toBe('running');
 
+    // The owner is asked to confirm; the deletion starts on the press.
     const i = double.slashCommand(ALICE, 'delete', { name: 'del1' });
     await i.response();
-    expect(i.ephemeralTexts()[0]).toContain('is being deleted');
+    expect(i.ephemeralTexts()[0]).toContain('Delete VM **del1**?');
+    expect((await h.core.store.requests.get(requestId))?.state).toBe('running');
+    const confirm = double.pressButton(ALICE, { ephemeralOf: i }, `vm:delete-confirm:${requestId}`);
+    expect((await confirm.response()).type).toBe(7);
+    expect(i.original!.content).toContain('is being deleted');
+    expect(i.original!.components).toEqual([]);
     await h.waitFor(async () => (await h.core.store.requests.get(requestId))?.state === 'deleted', { what: 'del1 deleted', timeoutMs: 20_000 });
     await double.waitFor(() => double.dmsTo(ALICE).find((m) => m.content.includes('del1') && m.content.includes('was deleted')), { what: 'the deleted DM' });
   });

@@ -8,7 +8,7 @@ import { createDiscordAdapter } from '../../../../src/chat/discord/index.js';
 import { registerCommands } from '../../../../src/chat/discord/register.js';
 import type { ChatAdapter } from '../../../../src/chat/adapter.js';
 import type { VmWorkflow } from '../../../../src/workflow/api.js';
-import { silentLogger } from '../../../../src/log.js';
+import { createLogger, silentLogger } from '../../../../src/log.js';
 import { ADMIN_CHANNEL, ADMIN_ROLE, FALLBACK_CHANNEL, GUILD, TOKEN } from './guild.js';
 
 export * from './guild.js';
@@ -58,7 +58,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
   // PUT replaces the set, so every (re)started world registers, as `vmbot discord register` would.
   await registerCommands({ apiUrl: config.apiUrl, token: TOKEN, applicationId: config.applicationId, guildId: config.guildId, catalogue: h.config, restOptions: { retries: 0 } });
   const workflow = opts.wrap ? opts.wrap(h.core.workflow) : h.core.workflow;
-  const adapter = createDiscordAdapter({ config, token: TOKEN, workflow, logger: silentLogger, restOptions: { retries: 0, timeout: 5_000 }, ...(opts.deferAfterMs !== undefined ? { deferAfterMs: opts.deferAfterMs } : {}) });
+  const adapter = createDiscordAdapter({ config, token: TOKEN, workflow, logger: process.env.DISCORD_TEST_LOG ? createLogger({ level: 'debug', pretty: false, destination: process.stderr }) : silentLogger, restOptions: { retries: 0, timeout: 5_000 }, ...(opts.deferAfterMs !== undefined ? { deferAfterMs: opts.deferAfterMs } : {}) });
   h.core.workflow.attachSurface(adapter);
   try {
     await adapter.start();
