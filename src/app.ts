@@ -11,8 +11,6 @@ import type { Store } from './store/types.js';
 import type { VmWorkflow } from './workflow/api.js';
 import { openStore } from './store/index.js';
 import { loadRenderer } from './render/index.js';
-import { createNomadPort } from './nomad/index.js';
-import { createPublisher } from './cloudinit/index.js';
 import { newSeedToken } from './cloudinit/token.js';
 import { createWorkflow, type WorkflowDeps } from './workflow/index.js';
 
@@ -45,9 +43,11 @@ export async function buildCore(opts: BuildCoreOptions): Promise<Core> {
   const store = await openStore({ path: config.database.path, pool: config.macPool, ...(opts.workflow?.now ? { now: opts.workflow.now } : {}) });
   const closers: Array<() => Promise<void>> = [() => store.close()];
   try {
-    const nomad = opts.nomad ?? (await createNomadPort(config, secrets, logger.child({ part: 'nomad' })));
+    // Loaded only when needed: the SSH and SFTP adapters pull in ssh2, which tests and
+    // local mode (injected ports) do not need.
+    const nomad = opts.nomad ?? (await (await import('./nomad/index.js')).createNomadPort(config, secrets, logger.child({ part: 'nomad' })));
     if (!opts.nomad) closers.unshift(() => nomad.close());
-    const publisher = opts.publisher ?? (await createPublisher(config, logger.child({ part: 'cloudinit' })));
+    const publisher = opts.publisher ?? (await (await import('./cloudinit/index.js')).createPublisher(config, logger.child({ part: 'cloudinit' })));
     if (!opts.publisher) closers.unshift(() => publisher.close());
     const workflow = createWorkflow({ config, store, nomad, publisher, renderer, logger, newSeedToken, ...opts.workflow });
     let closed: Promise<void> | undefined;
