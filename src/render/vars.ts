@@ -1,10 +1,11 @@
 // Builds the template variables from a request and the configuration, so the workflow
 // and `vmbot render` hand the templates exactly the same thing.
 import type { DistroConfig, SizeConfig } from '../config/schema.js';
+import { VM_TASK_NAME } from '../nomad/port.js';
 import type { RenderVars } from './types.js';
 
-/** The task name inside every job vmbot renders; logs are read from it (nomad/port.ts VM_TASK_NAME). */
-export const TASK_NAME = 'vm';
+/** The task name inside every job vmbot renders; the watcher reads this task's logs. */
+export const TASK_NAME = VM_TASK_NAME;
 
 export interface RenderInput {
   requestId: string;
