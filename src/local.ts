@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Config } from './config/schema.js';
 import type { Logger } from './log.js';
 import { buildCore, type Core } from './app.js';
-import { startSimCluster, type SimCluster } from './nomad/sim/index.js';
+import { startSimCluster, type SimCluster, type SimOptions } from './nomad/sim/index.js';
 import { createHttpNomad } from './nomad/http/adapter.js';
 import { startNoCloudServer } from './cloudinit/nocloud-server.js';
 import { createBuiltinPublisher } from './cloudinit/builtin.js';
@@ -24,6 +24,8 @@ export interface LocalModeOptions {
   logger: Logger;
   /** Where local.sqlite and the NoCloud files go (default: data/). */
   dataDir?: string;
+  /** Simulated-cluster timings beyond the configured boot delay (tests and benchmarks speed it up). */
+  sim?: Pick<SimOptions, 'startDelayMs' | 'chunkDelayMs' | 'stopDelayMs' | 'gcDelayMs'>;
 }
 
 /** The database file of local mode, apart from production's data/vmbot.sqlite. */
@@ -65,6 +67,7 @@ export async function startLocalMode(opts: LocalModeOptions): Promise<LocalMode>
   };
   try {
     const sim: SimCluster = await startSimCluster({
+      ...opts.sim,
       bootDelayMs: opts.config.nomad.sim.bootDelay,
       subnet: opts.config.nomad.sim.subnet,
       host: '127.0.0.1',

@@ -233,8 +233,9 @@ async function loadPool() {
 async function loadAudit() {
   const res = await api('/api/audit');
   if (!res.ok) return;
-  $('#audit tbody').replaceChildren(...res.value.map((row) => el('tr', {},
-    el('td', { text: new Date(row.at).toLocaleString() }),
+  // The store gives the newest rows oldest first; the page shows the newest on top.
+  $('#audit tbody').replaceChildren(...[...res.value].reverse().map((row) => el('tr', {},
+    el('td', { class: 'nowrap', text: new Date(row.at).toLocaleString([], { dateStyle: 'short', timeStyle: 'medium' }) }),
     el('td', { text: who(row.actor) }),
     el('td', { class: 'mono', text: row.action }),
     el('td', { text: row.vmName ?? '' }),
