@@ -23,6 +23,8 @@ export interface SlackAdapterOptions {
   clientOptions?: BoltAppOptions['clientOptions'];
   /** How long the admin-group membership is cached (default 60 s). */
   adminGroupTtlMs?: number;
+  /** How long a form submission waits for the workflow before acking without it (default 2.5 s; Slack allows 3). */
+  submitDeadlineMs?: number;
 }
 
 export interface SlackAdapter extends ChatAdapter {
@@ -40,6 +42,7 @@ export function createSlackAdapter(opts: SlackAdapterOptions): SlackAdapter {
     actors,
     logger: opts.logger,
     dm: (userId, message) => surface.dm(userId, message),
+    ...(opts.submitDeadlineMs !== undefined ? { submitDeadlineMs: opts.submitDeadlineMs } : {}),
   });
 
   let url: string | undefined;

@@ -1,6 +1,7 @@
 // One Slack world for the integration tests: the Slack double, the shared harness (real
 // workflow, SQLite, simulated cluster) and the REAL Bolt app of the adapter between them.
-import { createSlackAdapter, type SlackAdapter } from '../../../../src/chat/slack/index.js';
+import { createSlackAdapter, type SlackAdapter, type SlackAdapterOptions } from '../../../../src/chat/slack/index.js';
+import type { VmWorkflow } from '../../../../src/workflow/api.js';
 import { silentLogger } from '../../../../src/log.js';
 import { startHarness, type Harness, type HarnessOptions } from '../../../support/harness.js';
 import { SlackDouble, type Delivery, type StoredMessage } from '../../../support/slack-double.js';
@@ -33,7 +34,16 @@ export const buttonsOf = (m: StoredMessage): string[] =>
 
 let hclWarm: Promise<unknown> | undefined;
 
-export async function startSlackWorld(opts: { mode: 'http' | 'socket'; harness?: HarnessOptions } = { mode: 'http' }): Promise<SlackWorld> {
+export interface SlackWorldOptions {
+  mode: 'http' | 'socket';
+  harness?: HarnessOptions;
+  /** Adapter options beyond the world's own (e.g. submitDeadlineMs). */
+  adapter?: Pick<SlackAdapterOptions, 'submitDeadlineMs' | 'adminGroupTtlMs'>;
+  /** Wraps the workflow the adapter sees (e.g. to slow one use case down). */
+  wrapWorkflow?: (workflow: VmWorkflow) => VmWorkflow;
+}
+
+export async function startSlackWorld(opts: SlackWorldOptions = { mode: 'http' }): Promise<SlackWorld> {
   // The sim parses jobs with HashiCorp's HCL parser (Go compiled to WASM): its first parse in a
   // process blocks the event loop for about a second, long enough to trip the harness's 2 s
   // Nomad timeout while Bolt and the websocket wait. Pay it once, before anything runs.
@@ -57,8 +67,9 @@ export async function startSlackWorld(opts: { mode: 'http' | 'socket'; harness?:
     config: h.config.slack!,
     botToken: double.botToken,
     ...(opts.mode === 'socket' ? { appToken: double.appToken } : { signingSecret: double.signingSecret }),
-    workflow: h.core.workflow,
+    workflow: opts.wrapWorkflow ? opts.wrapWorkflow(h.core.workflow) : h.core.workflow,
     logger: silentLogger,
+    ...opts.adapter,
     clientOptions: { retryConfig: { retries: 0 } },
     socketModeOptions: { autoReconnectEnabled: false },
   });
