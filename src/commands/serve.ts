@@ -1,9 +1,65 @@
-// Placeholder: filled in by the issue that owns `vmbot serve`.
+// `vmbot serve` (what `npm start` runs): production when Slack or Discord credentials are
+// configured, otherwise local mode (web console + simulated cluster) with one line saying so.
 import type { Command } from 'commander';
+import { ConfigError } from '../config/load.js';
+import { SecretError } from '../config/secrets.js';
+import { createLogger } from '../log.js';
+import { halfConfigured, planPlatforms, readSecrets, startProduction, type Running } from '../main.js';
+import { loadConfigFor } from './context.js';
 
 export function registerServeCommand(program: Command): void {
-  program.command('serve').description('(not built yet)').action(() => {
-    console.error('vmbot serve: not built yet');
-    process.exitCode = 2;
+  program
+    .command('serve')
+    .description('run the bot: Slack and/or Discord when configured, otherwise local mode (web console + simulated cluster)')
+    .option('--local', 'force local mode even when chat credentials are configured')
+    .action(async (opts: { local?: boolean }, cmd: Command) => {
+      let running: Running | { close(): Promise<void> };
+      try {
+        const { config, path, found } = await loadConfigFor(cmd);
+        const secrets = readSecrets();
+        const logger = createLogger({ level: config.log.level });
+        const plan = planPlatforms(config, secrets);
+        const problems = opts.local ? [] : halfConfigured(plan, config);
+        if (problems.length > 0) {
+          console.error(`vmbot: cannot start (${found ? path : 'no config file, defaults'}):`);
+          for (const p of problems) console.error(`  - ${p}`);
+          console.error('Set them, or run `vmbot serve --local` to try vmbot on the simulated cluster.');
+          process.exitCode = 1;
+          return;
+        }
+        if (opts.local || (!plan.slack.ready && !plan.discord.ready)) {
+          const { startLocalMode, localModeBanner } = await import('../local.js');
+          const local = await startLocalMode({ config, logger });
+          console.log(localModeBanner(local.url));
+          running = local;
+        } else {
+          const prod = await startProduction({ config, secrets, logger, plan });
+          logger.info({ config: found ? path : '(defaults)', running: prod.describe }, 'vmbot is running');
+          running = prod;
+        }
+      } catch (err) {
+        if (err instanceof ConfigError || err instanceof SecretError) {
+          console.error(err.message);
+          process.exitCode = 1;
+          return;
+        }
+        throw err;
+      }
+      await waitForSignal();
+      await running.close();
+    });
+}
+
+/** Resolves on SIGINT/SIGTERM so the caller can close servers, watchers and the database in order. */
+function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (signal: NodeJS.Signals) => {
+      console.error(`\nvmbot: ${signal} received, shutting down`);
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    process.on('SIGINT', done);
+    process.on('SIGTERM', done);
   });
 }
