@@ -16,25 +16,29 @@ export const macSchema = z
  * "FIRST-LAST" (inclusive), or a single MAC for a one-address range; normalised to
  * lower-case "first-last" so that everything downstream sees one form.
  */
-const macRangeSchema = z.string().transform((value, ctx) => {
-  const parts = value.includes('-') ? value.split('-').map((p) => p.trim()) : [value.trim(), value.trim()];
-  if (parts.length !== 2) {
-    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not a MAC range (expected FIRST-LAST, e.g. 52:54:84:ba:49:00-52:54:84:ba:49:ff)` });
-    return z.NEVER;
-  }
-  const bad = parts.filter((part) => tryNormaliseMac(part) === undefined || part.includes('-'));
-  for (const part of new Set(bad)) {
-    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(part)} is not a MAC address (expected six hex pairs like 52:54:84:ba:49:00)` });
-  }
-  if (bad.length > 0) return z.NEVER;
-  try {
-    parseMacRange(parts.join('-'));
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    return z.NEVER;
-  }
-  return parts.map((p) => tryNormaliseMac(p)!).join('-');
-});
+const splitRange = (value: string): string[] => (value.includes('-') ? value.split('-').map((p) => p.trim()) : [value.trim(), value.trim()]);
+// superRefine + overwrite rather than transform: the type stays "string", so the generated
+// JSON Schema (scripts/config-json-schema.ts) keeps the default and the pattern hints.
+const macRangeSchema = z
+  .string()
+  .superRefine((value, ctx) => {
+    const parts = splitRange(value);
+    if (parts.length !== 2) {
+      ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not a MAC range (expected FIRST-LAST, e.g. 52:54:84:ba:49:00-52:54:84:ba:49:ff)` });
+      return;
+    }
+    const bad = new Set(parts.filter((part) => tryNormaliseMac(part) === undefined || part.includes('-')));
+    for (const part of bad) {
+      ctx.addIssue({ code: 'custom', message: `${JSON.stringify(part)} is not a MAC address (expected six hex pairs like 52:54:84:ba:49:00)` });
+    }
+    if (bad.size > 0) return;
+    try {
+      parseMacRange(parts.join('-'));
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    }
+  })
+  .overwrite((value) => splitRange(value).map((p) => tryNormaliseMac(p) ?? p).join('-'));
 
 /** "10m", "30s", "500ms", "1h" → milliseconds. */
 export const durationSchema = z
