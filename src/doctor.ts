@@ -70,7 +70,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<CheckResult[]> {
   }
 
   results.push(await checkDatabase(config));
-  results.push(...(await checkNomadAdapter(config, secrets)));
+  results.push(...(await checkNomadAdapter(config, secrets, timeoutMs)));
   results.push(await checkPublishing(config, logger, timeoutMs));
   if (config.slack) results.push(...(await checkSlack(config.slack, secrets.SLACK_BOT_TOKEN, timeoutMs)));
   if (config.discord) results.push(...(await checkDiscord(config.discord, secrets.DISCORD_TOKEN, timeoutMs)));
@@ -119,12 +119,19 @@ export async function checkDatabase(config: Config): Promise<CheckResult> {
   }
 }
 
+/** src/nomad/check.ts: one step per line (dns, tcp, tls/ssh, auth, …), steps after a failure not run. */
+interface NomadCheckStep {
+  name: string;
+  ok: boolean;
+  detail: string;
+  fix?: string;
+}
 interface NomadCheckModule {
-  checkNomad(config: Config, secrets: Secrets): Promise<unknown>;
+  checkNomad(config: Config, secrets: Secrets, opts?: { timeoutMs?: number }): Promise<NomadCheckStep[]>;
 }
 
 /** Reuses the Nomad adapter's own check (src/nomad/check.ts) and turns whatever it reports into lines. */
-export async function checkNomadAdapter(config: Config, secrets: Secrets): Promise<CheckResult[]> {
+export async function checkNomadAdapter(config: Config, secrets: Secrets, timeoutMs = 10_000): Promise<CheckResult[]> {
   const what = `nomad (${config.nomad.adapter})`;
   if (config.nomad.adapter === 'sim') return [ok(what, 'simulated cluster (local mode): nothing to reach')];
   let mod: NomadCheckModule;
@@ -135,22 +142,11 @@ export async function checkNomadAdapter(config: Config, secrets: Secrets): Promi
     return [skip(what, 'not available in this build (src/nomad/check.ts missing)')];
   }
   try {
-    return toResults(what, await mod.checkNomad(config, secrets));
+    const steps = await mod.checkNomad(config, secrets, { timeoutMs });
+    return steps.map((step) => (step.ok ? ok(`${what}: ${step.name}`, step.detail) : fail(`${what}: ${step.name}`, step.detail, step.fix ?? 'check nomad.* in the config and NOMAD_TOKEN')));
   } catch (err) {
     return [fail(what, (err as Error).message, 'check nomad.* in the config and NOMAD_TOKEN')];
   }
-}
-
-/** Accepts a result, a list of results, or { ok, message/detail, fix } from the Nomad check. */
-function toResults(what: string, value: unknown): CheckResult[] {
-  const list = Array.isArray(value) ? value : [value];
-  return list.map((item: unknown) => {
-    const r = (item ?? {}) as { ok?: boolean; status?: string; what?: string; name?: string; detail?: string; message?: string; fix?: string };
-    const label = r.what ?? r.name ?? what;
-    const detail = r.detail ?? r.message ?? '';
-    const good = r.ok ?? r.status === 'ok';
-    return good ? ok(label, detail || 'reachable') : fail(label, detail || 'failed', r.fix ?? 'check nomad.* in the config and NOMAD_TOKEN');
-  });
 }
 
 /** Publishes a test file through the configured publisher and fetches it back from the public URL. */

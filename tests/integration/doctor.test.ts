@@ -69,6 +69,9 @@ describe('vmbot doctor', () => {
     expect(r['discord: guild']!.detail).toContain('Society');
     expect(r['discord: admin channel']!.detail).toContain('vm-admins');
     expect(r['discord: admin roles']!.detail).toContain('Sysadmins');
+    const nomad = results.filter((x) => x.what.startsWith('nomad (http)'));
+    expect(nomad.length).toBeGreaterThan(0);
+    expect(nomad.every((x) => x.status === 'ok'), formatResults(nomad)).toBe(true);
     const text = formatResults(results);
     expect(text.split('\n')).toHaveLength(results.length);
     expect(text).toMatch(/^✓ config: /m);
@@ -110,7 +113,18 @@ describe('vmbot doctor', () => {
     }));
     const r = byWhat(await runDoctor({ configPath: path, mustExist: true, env: {}, timeoutMs: 2000 }));
     expect(r['cloud-init publishing (builtin)']).toMatchObject({ status: 'fail', detail: expect.stringContaining('cannot be fetched'), fix: expect.stringContaining('publicUrl') });
+    // The Nomad check's own steps (src/nomad/check.ts) come through one line each.
+    expect(Object.keys(r).filter((k) => k.startsWith('nomad (http)')).every((k) => r[k]!.status === 'ok')).toBe(true);
     expect(r['chat platforms']).toMatchObject({ status: 'ok', detail: expect.stringContaining('local mode') });
+  });
+
+  it('passes on what the Nomad check says when Nomad cannot be reached', async () => {
+    const path = await writeConfig('no-nomad.yaml', { nomad: { http: { address: 'http://127.0.0.1:9' } } });
+    const results = await runDoctor({ configPath: path, mustExist: true, env: env(), timeoutMs: 2000 });
+    const nomad = results.filter((x) => x.what.startsWith('nomad (http)'));
+    expect(nomad.some((x) => x.status === 'fail' && /127\.0\.0\.1:9/.test(x.detail) && x.fix)).toBe(true);
+    // The other checks still ran.
+    expect(results.some((x) => x.what === 'database' && x.status === 'ok')).toBe(true);
   });
 
   it('stops after an invalid config, listing every problem by key', async () => {
