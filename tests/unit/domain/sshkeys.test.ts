@@ -146,6 +146,11 @@ describe('parseSshKeys: private keys', () => {
     expect(expectProblems(text)[0]!.code).toBe('private_key_pasted');
   });
 
+  it('refuses a PuTTY private key file', () => {
+    const ppk = 'PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nComment: x\nPublic-Lines: 2\nAAAA\nPrivate-Lines: 1\nAAAA\n';
+    expect(expectProblems(ppk)[0]!.code).toBe('private_key_pasted');
+  });
+
   it('refuses an RFC 4716 public key with the conversion command', async () => {
     const { stdout } = await run('ssh-keygen', ['-e', '-f', join(tmp.dir, 'openssh.pub')]);
     expect(expectProblems(stdout)[0]!.message).toMatch(/ssh-keygen -i/);

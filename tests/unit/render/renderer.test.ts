@@ -122,6 +122,23 @@ describe('templates an admin supplies', () => {
     expect(err.message).toMatch(/line 4, .*unknown block helper "raw"/);
   });
 
+  it('may use #if/#unless/#each/#with, else branches, comments, ../ and @root, and concat inside a helper', async () => {
+    const text = [
+      '{{!-- a comment --}}',
+      'instance-id: {{yaml (concat requestId "-" name)}}',
+      '{{#with size}}cpu: {{hcl cpu}}{{/with}}',
+      '{{#each sshKeys}}k{{yaml @index}}: {{yaml this}} {{yaml ../login}} {{yaml @root.name}}',
+      '{{else}}none',
+      '{{/each}}',
+      '{{#if login}}yes{{else}}no{{/if}} {{#unless mac}}nomac{{/unless}}',
+      '',
+    ].join('\n');
+    const custom = await loadRenderer(await templatesWith(TEMPLATE_FILES.metaData, text));
+    expect(custom.render(baseVars()).metaData).toBe(
+      ['instance-id: "k3x9q2m7bz-web-1"', 'cpu: 2000', `k0: "${baseVars().sshKeys[0]}" "alice" "web-1"`, 'yes ', ''].join('\n'),
+    );
+  });
+
   it('are refused when the Handlebars syntax is broken, or a file is missing', async () => {
     expect((await loadError(await templatesWith(TEMPLATE_FILES.job, 'job {{hcl jobId} {\n'))).message).toMatch(/vm\.hcl\.hbs: is not valid Handlebars: Parse error on line 1/);
     expect((await loadError(join(tmp.dir, 'no-such-dir'))).message).toMatch(/cannot be read \(ENOENT\); templates.dir must hold nomad\/vm\.hcl\.hbs/);
