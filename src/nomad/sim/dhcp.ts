@@ -28,13 +28,14 @@ export function gatewayOf(subnet: Subnet): string {
 }
 
 /**
- * The static lease for a MAC: host index = the MAC's low (32 - prefix) bits, e.g. its
- * last byte in a /24; the network, gateway and broadcast indexes wrap into the range 2..size-2.
+ * The static lease for a MAC: host index 2 + the MAC's low bits, modulo the usable hosts
+ * (all but network, gateway .1 and broadcast). In a /24, :00 → .2, :22 → .36, :fc → .254:
+ * 253 consecutive MACs get 253 different addresses, as a router's static leases would.
  */
 export function staticLease(mac: string, subnet: Subnet): string {
   const size = 2 ** (32 - subnet.prefixLength);
+  const usable = size - 3;
+  // The MAC's low (32 - prefix) bits: its last byte in a /24.
   const low = parseInt(mac.replaceAll(':', '').slice(-8), 16) % size;
-  const usable = size - 3; // without network, gateway (.1) and broadcast
-  const host = low >= 2 && low <= size - 2 ? low : 2 + (low % usable);
-  return toDotted(subnet.network + host);
+  return toDotted(subnet.network + 2 + (low % usable));
 }

@@ -65,7 +65,7 @@ describe('http adapter: the happy path', () => {
     expect(alloc).toMatchObject({ jobId: 'uservm-alice', taskGroup: 'uservm-alice', desiredStatus: 'run', nextAllocation: null });
     expect(alloc!.createTime).toBeGreaterThan(Date.now() - 60_000);
     expect(alloc!.createTime).toBeLessThanOrEqual(Date.now());
-    expect(await watchAddress(nomad, alloc!.id)).toEqual({ ipv4: '10.10.0.34', ipv6: ['2001:db8:10::34'] });
+    expect(await watchAddress(nomad, alloc!.id)).toEqual({ ipv4: '10.10.0.36', ipv6: ['2001:db8:10::36'] });
     const [running] = await nomad.listAllocations('uservm-alice');
     expect(running!.clientStatus).toBe('running');
     expect(running!.taskStates.vm).toMatchObject({ state: 'running', failed: false });
@@ -101,7 +101,7 @@ describe('http adapter: the happy path', () => {
     expect(list.map((a) => a.id)).toEqual([third, second, first!.id]);
     expect(list[2]).toMatchObject({ clientStatus: 'lost', nextAllocation: second });
     expect(list[1]!.nextAllocation).toBe(third);
-    expect(await watchAddress(nomad, third)).toEqual({ ipv4: '10.10.0.34', ipv6: ['2001:db8:10::34'] });
+    expect(await watchAddress(nomad, third)).toEqual({ ipv4: '10.10.0.36', ipv6: ['2001:db8:10::36'] });
   });
 
   it('reports a task failure with the driver\'s message', async () => {
@@ -234,7 +234,7 @@ describe('http adapter: errors', () => {
         return (await watchAddress(nomad, alloc!.id, mac)).ipv4;
       }),
     );
-    expect(addresses).toEqual(macs.map((_, i) => `10.10.0.${i + 16}`));
+    expect(addresses).toEqual(macs.map((_, i) => `10.10.0.${i + 18}`));
     for (let i = 0; i < 50; i++) expect(sim.control.registrations(`uservm-${i}`)).toBe(1);
     const listed = await nomad.listJobs();
     expect(listed).toHaveLength(50);
