@@ -2,6 +2,7 @@
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { createBuiltinPublisher } from './builtin.js';
+import { createSftpPublisher } from './sftp.js';
 import { startNoCloudServer } from './nocloud-server.js';
 import type { Publisher } from './port.js';
 
@@ -24,8 +25,11 @@ export async function createPublisher(config: Config, logger: Logger): Promise<P
         },
       };
     }
-    case 'sftp':
-      // Filled by the SFTP publisher (src/cloudinit/sftp.ts): upload to the admins' nginx folder.
-      throw new Error('cloudInit.publish "sftp" is not available in this build yet: use "builtin" for now');
+    case 'sftp': {
+      // Upload to the folder the admins' nginx serves (src/cloudinit/sftp.ts).
+      const sftp = config.cloudInit.sftp;
+      if (!sftp) throw new Error('cloudInit.publish is "sftp" but cloudInit.sftp is missing');
+      return createSftpPublisher({ ...sftp, logger });
+    }
   }
 }

@@ -3,6 +3,7 @@ import type { Config } from '../config/schema.js';
 import type { Secrets } from '../config/secrets.js';
 import type { Logger } from '../log.js';
 import { createHttpNomad } from './http/adapter.js';
+import { createSshNomad } from './ssh/adapter.js';
 import type { NomadPort } from './port.js';
 
 export { createHttpNomad } from './http/adapter.js';
@@ -29,8 +30,12 @@ export async function createNomadPort(config: Config, secrets: Secrets, logger: 
       if (!simUrl) throw new Error('nomad.adapter is "sim" but no simulated cluster was started: run `vmbot local` (or pass the cluster URL)');
       return createHttpNomad({ address: simUrl, logger, retries: 1 });
     }
-    case 'ssh':
-      // Filled by the SSH adapter (src/nomad/ssh/): node-ssh + the nomad CLI.
-      throw new Error('nomad.adapter "ssh" is not available in this build yet: use nomad.adapter "http" for now');
+    case 'ssh': {
+      // node-ssh + the nomad CLI on the Nomad host. NOMAD_TOKEN is not used here: the token
+      // stays on that host, in nomad.ssh.tokenFile (docs/ssh.md).
+      const ssh = config.nomad.ssh;
+      if (!ssh) throw new Error('nomad.adapter is "ssh" but nomad.ssh (host, user, privateKeyPath, hostKeyFingerprint) is missing');
+      return createSshNomad({ ...ssh, logger });
+    }
   }
 }

@@ -57,6 +57,9 @@ export interface TestSshServer {
   sftpRoot: string;
   /** Every exec'd command line, in order. */
   readonly commands: string[];
+  /** Most channels open at once (open → close), as the client's cap sees them. */
+  readonly maxOpenChannels: number;
+  /** Most session slots taken at once: like OpenSSH, a slot is freed a moment after close. */
   readonly maxActiveChannels: number;
   readonly activeChannels: number;
   /** Channel opens refused because the cap was reached. */
@@ -200,6 +203,8 @@ export async function startTestSshServer(opts: TestSshServerOptions): Promise<Te
   const connections = new Set<Connection>();
   let active = 0;
   let maxActive = 0;
+  let open = 0;
+  let maxOpen = 0;
   let refused = 0;
 
   const server = new Server({ hostKeys: [hostKey.privateKey] }, (client) => {
@@ -226,11 +231,14 @@ export async function startTestSshServer(opts: TestSshServerOptions): Promise<Te
           return reject();
         }
         active++;
+        open++;
         maxActive = Math.max(maxActive, active);
+        maxOpen = Math.max(maxOpen, open);
         let freed = false;
         const free = () => {
           if (freed) return;
           freed = true;
+          open--;
           setTimeout(() => active--, freeDelay);
         };
         const session = accept();
@@ -282,6 +290,9 @@ export async function startTestSshServer(opts: TestSshServerOptions): Promise<Te
     home,
     sftpRoot,
     commands,
+    get maxOpenChannels() {
+      return maxOpen;
+    },
     get maxActiveChannels() {
       return maxActive;
     },

@@ -221,7 +221,12 @@ describe.each(targets)('NomadPort contract: $name', (target) => {
       const cap = 6;
       expect((nomad as SshNomadPort).stats().maxActive).toBeLessThanOrEqual(cap);
       expect((nomad as SshNomadPort).stats().maxActive).toBeGreaterThan(1);
-      if (env.ssh.double) expect(env.ssh.double.maxActiveChannels).toBeLessThanOrEqual(cap);
+      if (env.ssh.double) {
+        expect(env.ssh.double.maxOpenChannels).toBeLessThanOrEqual(cap);
+        // Slots freed late (as OpenSSH does) still never reach MaxSessions: nothing was refused.
+        expect(env.ssh.double.maxActiveChannels).toBeLessThan(10);
+        expect(env.ssh.double.refusedChannels).toBe(0);
+      }
     }
     for (const r of results) expect(sim.control.registrations(r.jobId)).toBe(1);
   }, 120_000);
@@ -369,13 +374,13 @@ describe('SSH transport: only through the ssh2 double', () => {
   it('waits and retries when the server refuses a channel (OpenSSH frees slots late)', async () => {
     const double = await startTestSshServer({ nomadAddr: sim.url, token: TOKEN, maxSessions: 2, slotFreeDelayMs: 40 });
     const nomad = withMake({ ...sshEnvOf(double, '~/.nomad-token', '/', double.sftpRoot), double }).make({ maxChannels: 2 });
-    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => nomad.getJob(`uservm-slot-${i}`)));
+    const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => nomad.getJob(`uservm-slot-${i}`)));
     expect(answers.every((a) => a === null)).toBe(true);
     expect(double.refusedChannels).toBeGreaterThan(0);
     expect(double.maxActiveChannels).toBeLessThanOrEqual(2);
     await nomad.close();
     await double.close();
-  });
+  }, 60_000);
 
   it('reads logs through operator api with stdin closed (else it would POST)', async () => {
     const double = await startTestSshServer({ nomadAddr: sim.url, token: TOKEN });
@@ -394,5 +399,5 @@ describe('SSH transport: only through the ssh2 double', () => {
     expect(double.commands.filter((c) => c.includes('operator api -verbose -X GET')).length).toBeGreaterThan(0);
     await nomad.close();
     await double.close();
-  });
+  }, 60_000);
 });
