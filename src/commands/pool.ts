@@ -98,5 +98,5 @@ export function registerPoolCommands(program: Command, io: CommandIO = processIO
       });
     });
 
-  addPoolSyncSubcommand(pool);
+  addPoolSyncSubcommand(pool, io);
 }

@@ -93,4 +93,11 @@ describe('vmbot pool', () => {
     expect(r.exitCode).toBe(1);
     expect(r.err).toMatch(/^vmbot pool release: 52:54:84:ba:49:06 is not leased: it is already free.*\[not_found, mac\]/);
   });
+
+  it('keeps `pool sync` as a subcommand, writing through the same output', async () => {
+    // The test config uses the simulated cluster, which has no hand-made jobs to find.
+    const r = await h.run(['pool', 'sync']);
+    expect(r.exitCode).toBe(1);
+    expect(r.err).toMatch(/pool sync: .*sim/);
+  });
 });
