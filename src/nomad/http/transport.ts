@@ -64,7 +64,11 @@ export class NomadTransport {
     this.backoffMs = opts.backoffMs ?? 250;
   }
 
-  /** Sends with retries; resolves with any 2xx-4xx reply, throws NomadError otherwise. */
+  /**
+   * Sends with retries; resolves with any 2xx-4xx reply, throws NomadError otherwise.
+   * Every call vmbot makes may be repeated safely: reads, purges, and registering the
+   * same job spec again (Nomad then makes no new version and no new allocation).
+   */
   async request(spec: RequestSpec): Promise<Reply> {
     let lastError: NomadError | undefined;
     for (let attempt = 0; attempt <= this.retries; attempt++) {
@@ -102,7 +106,8 @@ export class NomadTransport {
   }
 
   private once(spec: RequestSpec): Promise<Reply> {
-    const url = new URL(spec.path, this.base);
+    // Keep a path prefix of the address (Nomad behind a reverse proxy at /nomad).
+    const url = new URL(this.base.pathname.replace(/\/+$/, '') + spec.path, this.base);
     for (const [k, v] of Object.entries(spec.query ?? {})) url.searchParams.set(k, v);
     const body = spec.json === undefined ? undefined : Buffer.from(JSON.stringify(spec.json));
     const headers: Record<string, string> = { Accept: 'application/json' };

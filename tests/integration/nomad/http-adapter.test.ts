@@ -2,12 +2,14 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
-import { request as httpRequest } from 'node:http';
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConsoleScanner } from '../../../src/domain/ciinfo.js';
+import { parseConfig } from '../../../src/config/load.js';
 import { createLogger } from '../../../src/log.js';
+import { createNomadPort } from '../../../src/nomad/index.js';
 import { createHttpNomad, type HttpNomadOptions } from '../../../src/nomad/http/adapter.js';
 import { NomadError, type NomadPort } from '../../../src/nomad/port.js';
 import { startSimCluster, type SimCluster, type SimOptions } from '../../../src/nomad/sim/index.js';
@@ -293,3 +295,39 @@ function require_ext(path: string, who: string): void {
   const ext = who === 'server' ? 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' : 'extendedKeyUsage=clientAuth\n';
   execFileSync('sh', ['-c', 'cat > "$1"', 'sh', path], { input: ext });
 }
+
+describe('createNomadPort', () => {
+  const silent = createLogger({ level: 'silent', pretty: false });
+
+  it('"http" talks to nomad.http.address with NOMAD_TOKEN; a path prefix of the address is kept', async () => {
+    const sim = await startSimCluster({ ...FAST, acl: { token: 'tok-from-env' } });
+    closers.push(() => sim.close());
+    // A reverse proxy that serves Nomad under /nomad.
+    const proxy = createHttpServer((req, res) => {
+      if (!req.url?.startsWith('/nomad/')) return void res.writeHead(404).end('no such path');
+      const upstream = httpRequest(new URL(req.url.slice('/nomad'.length), sim.url), { method: req.method, headers: req.headers }, (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      });
+      req.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    closers.push(() => new Promise<void>((resolve) => proxy.close(() => resolve())));
+    const { port } = proxy.address() as { port: number };
+    const config = parseConfig({ nomad: { adapter: 'http', http: { address: `http://127.0.0.1:${port}/nomad/` } } });
+    const nomad = await createNomadPort(config, { NOMAD_TOKEN: 'tok-from-env' }, silent);
+    closers.push(() => nomad.close());
+    await nomad.submitJob(vmJobHcl({ id: 'via-config' }));
+    expect((await nomad.listJobs()).map((j) => j.id)).toEqual(['via-config']);
+  });
+
+  it('"sim" needs the simulated cluster\'s URL', async () => {
+    const config = parseConfig({ nomad: { adapter: 'sim' } });
+    await expect(createNomadPort(config, {}, silent)).rejects.toThrow(/no simulated cluster was started/);
+    const sim = await startSimCluster(FAST);
+    closers.push(() => sim.close());
+    const nomad = await createNomadPort(config, {}, silent, sim.url);
+    closers.push(() => nomad.close());
+    expect(await nomad.listJobs()).toEqual([]);
+  });
+});
