@@ -33,10 +33,14 @@ export const OUTPUT_FILES: Readonly<Record<keyof RenderedVm, string>> = { job: '
 export const PLACEHOLDER_TOKEN = '<placeholder-token>';
 
 /** `--ssh-key` takes a key or a file holding keys (e.g. ~/.ssh/id_ed25519.pub). */
-async function readKeyArgument(value: string): Promise<string> {
-  const looksLikeKey = /^\s*(ssh-|ecdsa-|sk-)/.test(value);
-  if (!looksLikeKey && existsSync(value)) return readFile(value, 'utf8');
-  return value;
+async function readKeyArgument(value: string): Promise<{ text: string } | { problem: Problem }> {
+  if (/^\s*(ssh-|ecdsa-|sk-|-----BEGIN|PuTTY)/.test(value)) return { text: value };
+  try {
+    return { text: await readFile(value, 'utf8') };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    return { problem: problem('invalid_ssh_key', `${JSON.stringify(value)} is neither an SSH public key nor a readable file (${code}): give the key itself or the path of your .pub file.`, 'sshKeys') };
+  }
 }
 
 /** The seed URL the configured publisher would hand out (see cloudinit/builtin.ts, sftp.ts). */
@@ -71,6 +75,8 @@ async function nextMac(config: Config): Promise<{ mac: string | null; source: st
 /** The command-line flag of each validation field, so a problem says what to change. */
 const FLAGS: Readonly<Record<string, string>> = { name: '--name', distro: '--distro', size: '--size', login: '--user', sshKeys: '--ssh-key', mac: '--mac', requestId: '--request-id' };
 
+const FIELD_ORDER = Object.keys(FLAGS);
+
 function printProblems(problems: Problem[]): void {
   const where = (p: Problem): string => (p.field ? `${p.field}${FLAGS[p.field] ? ` (${FLAGS[p.field]})` : ''}: ` : '');
   process.stderr.write(`vmbot render: nothing rendered:\n${problems.map((p) => `  - ${where(p)}${p.message}`).join('\n')}\n`);
@@ -88,7 +94,8 @@ async function render(opts: RenderOptions, cmd: Command): Promise<number> {
     throw err;
   }
 
-  const keys = (await Promise.all(opts.sshKey.map(readKeyArgument))).join('\n');
+  const keyArgs = await Promise.all(opts.sshKey.map(readKeyArgument));
+  const keys = keyArgs.flatMap((k) => ('text' in k ? [k.text] : [])).join('\n');
   const checked = validateRequest(
     {
       name: opts.name,
@@ -101,7 +108,10 @@ async function render(opts: RenderOptions, cmd: Command): Promise<number> {
     },
     { distros: config.distros, sizes: config.sizes, jobPrefix: config.nomad.jobPrefix },
   );
-  const problems: Problem[] = checked.ok ? [] : [...checked.problems];
+  // An unreadable --ssh-key file replaces what validation says about the (missing) keys.
+  const keyProblems = keyArgs.flatMap((k) => ('problem' in k ? [k.problem] : []));
+  const problems: Problem[] = checked.ok ? [] : checked.problems.filter((p) => keyProblems.length === 0 || p.field !== 'sshKeys');
+  problems.push(...keyProblems);
   const givenMac = opts.mac === undefined ? undefined : tryNormaliseMac(opts.mac);
   if (opts.mac !== undefined && givenMac === undefined) {
     problems.push(problem('invalid_mac', `${JSON.stringify(opts.mac)} is not a MAC address: write six hex pairs like 52:54:84:ba:49:00.`, 'mac'));
@@ -110,6 +120,7 @@ async function render(opts: RenderOptions, cmd: Command): Promise<number> {
     problems.push(problem('invalid_name', 'The request ID may contain only lower-case letters, digits and dashes.', 'requestId'));
   }
   if (!checked.ok || problems.length > 0) {
+    problems.sort((a, b) => FIELD_ORDER.indexOf(a.field ?? '') - FIELD_ORDER.indexOf(b.field ?? ''));
     printProblems(problems);
     return 1;
   }

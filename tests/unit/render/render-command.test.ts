@@ -114,6 +114,22 @@ describe('vmbot render', () => {
     ]);
   });
 
+  it('says when --ssh-key is neither a key nor a readable file', async () => {
+    const { file } = await config('nomad: { adapter: sim }');
+    const result = await runCli(['--config', file, 'render', '--name', 'web-1', '--user', 'alice', '--ssh-key', join(tmp.dir, 'id_ed25519.pub')]);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n').slice(1)).toEqual([expect.stringMatching(/^ {2}- sshKeys \(--ssh-key\): ".*id_ed25519\.pub" is neither an SSH public key nor a readable file \(ENOENT\)/)]);
+  });
+
+  it('says when --ssh-key names a private key file', async () => {
+    const { file } = await config('nomad: { adapter: sim }');
+    const privateKey = join(tmp.dir, 'id_test');
+    await writeFile(privateKey, '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n');
+    const result = await runCli(['--config', file, 'render', '--name', 'web-1', '--user', 'alice', '--ssh-key', privateKey]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/sshKeys \(--ssh-key\): That is a PRIVATE key.*\.pub/);
+  });
+
   it('says what is missing when called without options', async () => {
     const { file } = await config('nomad: { adapter: sim }');
     const result = await runCli(['--config', file, 'render']);
