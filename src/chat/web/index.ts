@@ -77,6 +77,11 @@ export async function startWebConsole(opts: WebConsoleOptions): Promise<WebConso
     const url = new URL(req.url ?? '/', 'http://console.invalid');
     const path = url.pathname;
     logger.debug({ method: req.method, path }, 'web request'); // never the query: it may hold the token
+    if (opts.token === undefined && !hostAllowed(req.headers.host, opts.host)) {
+      // Without a token, a page on another site could reach a loopback console through DNS
+      // rebinding; the Host header it sends then names that site, not this console.
+      throw new HttpError(403, `this console answers only to its own address (Host ${req.headers.host ?? '(none)'} refused): open ${consoleUrl} directly`, 'bad_host');
+    }
     if (opts.token !== undefined) {
       const { token, fromQuery } = presentedToken(req, url);
       if (!tokenMatches(opts.token, token)) {
@@ -104,11 +109,11 @@ export async function startWebConsole(opts: WebConsoleOptions): Promise<WebConso
     throw new HttpError(405, `method ${req.method ?? ''} is not allowed`, 'method_not_allowed');
   }
 
-  let url = '';
+  let consoleUrl = '';
   const adapter: WebConsole = {
     platform: 'web',
     get url() {
-      return url;
+      return consoleUrl;
     },
     async drawCard(card: RequestCardView, ref: string | undefined): Promise<string> {
       // Pages get every card through workflow.onCard; the ref only marks it as drawn here.
@@ -126,8 +131,8 @@ export async function startWebConsole(opts: WebConsoleOptions): Promise<WebConso
       // A wildcard bind is reachable on loopback too; that is the address a person can open.
       const shown = address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '::1' : address.address;
       const host = address.family === 'IPv6' ? `[${shown}]` : shown;
-      url = `http://${host}:${address.port}/`;
-      logger.info({ url, mode, simulated: opts.simulated }, opts.simulated ? `web console listening: ${SIMULATED_BANNER}` : 'web console listening');
+      consoleUrl = `http://${host}:${address.port}/`;
+      logger.info({ url: consoleUrl, mode, simulated: opts.simulated }, opts.simulated ? `web console listening: ${SIMULATED_BANNER}` : 'web console listening');
     },
     async stop() {
       unsubscribe();
@@ -141,6 +146,22 @@ export async function startWebConsole(opts: WebConsoleOptions): Promise<WebConso
   };
   await adapter.start();
   return adapter;
+}
+
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1']);
+const WILDCARDS = new Set(['0.0.0.0', '::', '']);
+
+/** The Host header names this console: a loopback name, or the configured address (any, when bound to all). */
+function hostAllowed(header: string | undefined, boundHost: string): boolean {
+  if (WILDCARDS.has(boundHost)) return true;
+  if (!header) return false;
+  let hostname: string;
+  try {
+    hostname = new URL(`http://${header}`).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    return false;
+  }
+  return LOOPBACK_NAMES.has(hostname) || hostname === boundHost.replace(/^\[|\]$/g, '');
 }
 
 function pathOf(req: IncomingMessage): string {

@@ -66,6 +66,23 @@ describe('web console, local mode', () => {
     expect(sameOrigin.status).toBe(200);
   });
 
+  it('answers only to its own address without a token (DNS rebinding)', async () => {
+    const { web } = await start('local');
+    const { request } = await import('node:http');
+    const status = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request(new URL('/api/session', web.url), { headers: { Host: host } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    expect(await status('evil.example:8080')).toBe(403);
+    expect(await status(new URL(web.url).host)).toBe(200);
+    expect(await status(`localhost:${new URL(web.url).port}`)).toBe(200);
+  });
+
   it('acts as the admin identity in the admin view; the workflow decides who may approve', async () => {
     const { web, workflow } = await start('local');
     await post(web, '/api/requests', form);
