@@ -37,7 +37,16 @@ export interface BoltApp {
   stop(): Promise<void>;
 }
 
+/** Slack's token kinds by prefix: a token pasted into the wrong variable fails here, by name, not in a retry loop. */
+export function checkTokens(opts: Pick<BoltAppOptions, 'config' | 'botToken' | 'appToken'>): void {
+  if (!opts.botToken.startsWith('xoxb-')) throw new Error('SLACK_BOT_TOKEN must be the Bot User OAuth Token (starts with xoxb-), from OAuth & Permissions');
+  if (opts.config.mode === 'socket' && opts.appToken && !opts.appToken.startsWith('xapp-')) {
+    throw new Error('SLACK_APP_TOKEN must be an app-level token (starts with xapp-, scope connections:write), from Basic Information → App-Level Tokens');
+  }
+}
+
 export function createBoltApp(opts: BoltAppOptions): BoltApp {
+  checkTokens(opts);
   const logger = boltLogger(opts.logger);
   const clientOptions: webApi.WebClientOptions = { ...opts.clientOptions, slackApiUrl: opts.config.apiUrl };
   let receiver: Receiver;
@@ -54,11 +63,20 @@ export function createBoltApp(opts: BoltAppOptions): BoltApp {
     if (!opts.signingSecret) throw new Error('slack.mode is "http" but SLACK_SIGNING_SECRET is not set');
     receiver = new HTTPReceiver({ signingSecret: opts.signingSecret, endpoints: '/slack/events', port: opts.config.port, logger });
   }
-  const app = new App({ receiver, token: opts.botToken, logger, clientOptions });
+  // Deferred: Bolt's own auth.test then runs in start() (awaited, errors reported by name)
+  // instead of as a floating promise in the constructor.
+  const app = new App({ receiver, token: opts.botToken, logger, clientOptions, deferInitialization: true });
 
   return {
     app,
     async start() {
+      // Fail fast on a revoked or mistyped bot token, before any member presses anything.
+      try {
+        await app.init();
+      } catch (err) {
+        const code = (err as { data?: { error?: string } }).data?.error;
+        throw new Error(`Slack refused SLACK_BOT_TOKEN (auth.test: ${code ?? (err as Error).message}); reinstall the app or copy the token again`, { cause: err });
+      }
       const started: unknown = opts.config.mode === 'http' ? await app.start(opts.config.port) : await app.start();
       if (opts.config.mode === 'http' && started && typeof (started as Server).address === 'function') {
         const address = (started as Server).address() as AddressInfo;
