@@ -127,8 +127,12 @@ export class NomadTransport {
           reject(err);
         });
       });
-      // One deadline for the whole exchange (connect, headers and body).
-      const timer = setTimeout(() => req.destroy(new TimeoutError('timeout')), this.timeoutMs);
+      // One deadline for the whole exchange (connect, headers and body). Rejecting before
+      // destroying makes the timeout win over the socket error the destroy causes.
+      const timer = setTimeout(() => {
+        reject(new TimeoutError('timeout'));
+        req.destroy();
+      }, this.timeoutMs);
       req.on('error', (err) => {
         clearTimeout(timer);
         reject(err);

@@ -194,6 +194,18 @@ describe('http adapter: errors', () => {
     expect(sim.control.requestCount).toBe(2);
   });
 
+  it('times out when Nomad sends headers and then stalls the body', async () => {
+    const stalled = createHttpServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.write('[{"ID":');
+    });
+    await new Promise<void>((resolve) => stalled.listen(0, '127.0.0.1', resolve));
+    closers.push(() => new Promise<void>((resolve) => (stalled.closeAllConnections(), stalled.close(() => resolve()))));
+    const nomad = createHttpNomad({ address: `http://127.0.0.1:${(stalled.address() as { port: number }).port}`, timeoutMs: 100, retries: 0 });
+    closers.push(() => nomad.close());
+    expect((await rejection(nomad.listJobs())).code).toBe('timeout');
+  });
+
   it('is unreachable when nothing listens', async () => {
     const sim = await startSimCluster(FAST);
     const address = sim.url;
