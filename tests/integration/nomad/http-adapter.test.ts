@@ -261,6 +261,7 @@ describe('http adapter: TLS', () => {
     const tmp = await makeTempDir('nomad-tls');
     closers.push(() => tmp.cleanup());
     const file = (name: string) => join(tmp.dir, name);
+    // openssl is there wherever ca-certificates is (Debian's ca-certificates depends on it; .ci/run installs it).
     const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
     // A CA, a server certificate for 127.0.0.1 and a client certificate, made for this test.
     openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', file('ca.key'), '-out', file('ca.pem'), '-subj', '/CN=test-ca', '-days', '1');
