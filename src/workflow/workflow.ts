@@ -162,7 +162,8 @@ export class Workflow implements VmWorkflow {
     if (!this.isAdmin(actor)) return this.refuse(actor, 'retry', req, problem('forbidden', 'Only vmbot admins can retry a failed VM.'));
     if (req.state !== 'failed') return this.refuse(actor, 'retry', req, problem('wrong_state', `"${req.name}" is ${stateLabel(req).toLowerCase()}; only a failed VM can be retried.`));
     const member = memberOf(actor);
-    const again = await this.ctx.store.requests.transition(requestId, 'failed', 'provisioning', { failure: null }, {
+    // Progress restarts after the MAC (kept): the card must not show the old attempt's boot.
+    const again = await this.ctx.store.requests.transition(requestId, 'failed', 'provisioning', { failure: null, progress: req.mac ? 'mac' : null }, {
       actor: member,
       action: 'retry',
       detail: req.failure ? `after ${req.failure.code}: ${req.failure.message}` : null,
