@@ -124,4 +124,22 @@ describe('web console in a browser (local mode)', () => {
     // The VM list follows: no Delete button for a deleted VM.
     await page.locator('#vms tbody tr[data-vm="web-e2e"] button[data-action="delete"]').waitFor({ state: 'detached' });
   });
+
+  it('an admin denies with a reason; the member reads it', async () => {
+    await submit({ name: 'web-deny', reason: 'a second one' });
+    await page.locator('.card', { has: page.locator('.name', { hasText: 'web-deny' }) }).waitFor();
+    await page.locator('#view-switch button[data-view="admin"]').click();
+    await page.locator('body[data-ready="admin"]').waitFor();
+    const card = page.locator('.card', { has: page.locator('.name', { hasText: 'web-deny' }) });
+    await card.locator('button[data-action="deny"]').click();
+    await card.locator('input[name="reason"]').fill('one VM per member, please');
+    await card.locator('button[data-action="deny-confirm"]').click();
+    await page.locator('.card[data-state="denied"]', { has: page.locator('.name', { hasText: 'web-deny' }) }).waitFor();
+
+    await page.locator('#view-switch button[data-view="member"]').click();
+    await page.locator('body[data-ready="member"]').waitFor();
+    const notice = page.locator('#notices li[data-kind="denied"]');
+    await notice.waitFor();
+    expect(await notice.textContent()).toMatch(/web-deny was denied by .*one VM per member, please/);
+  });
 });
