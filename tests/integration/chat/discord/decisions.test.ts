@@ -126,3 +126,39 @@ describe('discord: decisions on the admin card', () => {
     await double.waitFor(() => double.dmsTo(ALICE).find((m) => m.content.includes('del1') && m.content.includes('was deleted')), { what: 'the deleted DM' });
   });
 });
+
+describe('discord: a failed VM on the card', () => {
+  let w: World;
+  beforeAll(async () => {
+    w = await startWorld({ harness: { sim: { startDelayMs: 20, chunkDelayMs: 5 } } });
+  });
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  it('shows the failure with Retry; Retry by an admin brings the VM up, Retry by a member is refused', async () => {
+    const { double, h } = w;
+    const { requestId, where } = await w.request(ALICE, 'flaky1');
+    h.sim.control.failNextTask();
+    await double.pressButton(CAROL_ADMIN, where, `vm:approve:${requestId}`).response();
+    const failed = await double.waitFor(() => {
+      const m = double.message(where.channelId, where.messageId)!;
+      return buttonIds(m).includes(`vm:retry:${requestId}`) && m;
+    }, { what: 'the card with Retry', timeoutMs: 20_000 });
+    expect(messageText(failed)).toContain('Failed (');
+    expect(buttonIds(failed)).toEqual([`vm:retry:${requestId}`, `vm:delete:${requestId}`]);
+
+    const byAlice = double.pressButton(ALICE, where, `vm:retry:${requestId}`);
+    expect((await byAlice.response()).type).toBe(4);
+    expect(byAlice.ephemeralTexts()[0]).toContain('Only vmbot admins can retry');
+
+    const retry = double.pressButton(DAVE_ADMIN, where, `vm:retry:${requestId}`);
+    expect((await retry.response()).type).toBe(6);
+    await double.waitFor(() => double.dmsTo(ALICE).find((m) => m.content.includes('flaky1') && m.content.includes('is up')), { what: 'flaky1 up after Retry', timeoutMs: 20_000 });
+    const card = await double.waitFor(() => {
+      const m = double.message(where.channelId, where.messageId)!;
+      return !buttonIds(m).includes(`vm:retry:${requestId}`) && messageText(m).includes('ssh alice@') && m;
+    }, { what: 'the card without Retry, with the address' });
+    expect(buttonIds(card)).toEqual([`vm:delete:${requestId}`]);
+  });
+});
