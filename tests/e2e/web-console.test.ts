@@ -94,6 +94,13 @@ describe('web console in a browser (local mode)', () => {
     expect(await adminCard.getAttribute('data-state')).toBe('running');
     expect(await adminCard.locator('.progress li[data-status="done"]').count()).toBe(5);
 
+    // Metrics saw the same VM come up (cards drive the histogram, the store the gauges).
+    const scrape = async () => (await fetch(new URL('/metrics', local.url))).text();
+    await expect.poll(scrape).toMatch(/^vmbot_approval_to_address_seconds_count 1$/m);
+    const metrics = await scrape();
+    expect(metrics).toMatch(/^vmbot_requests\{state="running"\} 1$/m);
+    expect(metrics).toMatch(/^vmbot_mac_pool_free 255$/m);
+
     // The admin view also shows the MAC pool and the audit log.
     await page.locator('#pool tbody tr', { hasText: 'web-e2e' }).waitFor();
     await page.locator('#audit tbody tr', { hasText: 'approve' }).first().waitFor();
