@@ -14,6 +14,7 @@ import {
 } from 'discord.js';
 import type { Logger } from '../../log.js';
 import type { Result } from '../../domain/problem.js';
+import { validateVmName } from '../../domain/validation.js';
 import type { VmWorkflow } from '../../workflow/api.js';
 import type { VmSummaryView } from '../views.js';
 import { actorFrom } from './actor.js';
@@ -86,9 +87,13 @@ export function createInteractionRouter(deps: RouterDeps): (interaction: Interac
         const vmName = name();
         const distro = interaction.options.getString('distro', true);
         const size = interaction.options.getString('size', true);
-        const customId = requestFormModalId(vmName, distro, size);
+        // Check the name before the member fills in the form (the workflow checks it again,
+        // with the job prefix): a modal's values are lost when its answer is a refusal.
+        const nameProblem = validateVmName(vmName, '');
+        const customId = nameProblem ? undefined : requestFormModalId(vmName, distro, size);
         if (!customId) {
-          await interaction.reply({ content: problemsText([{ code: 'invalid_name', message: 'That VM name is too long: use at most 31 lower-case letters, digits and dashes.', field: 'name' }]), flags: MessageFlags.Ephemeral, allowedMentions: noPings() });
+          const why = nameProblem ?? { code: 'invalid_name' as const, message: 'That VM name is too long: use at most 31 lower-case letters, digits and dashes.', field: 'name' };
+          await interaction.reply({ content: problemsText([why]), flags: MessageFlags.Ephemeral, allowedMentions: noPings() });
           return;
         }
         const form = await within(workflow.requestForm(actor), PREFILL_WAIT_MS, { distros: [], sizes: [], prefill: {} });

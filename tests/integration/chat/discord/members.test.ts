@@ -55,7 +55,16 @@ describe('discord: members', () => {
   it('shows every form problem to the member only, and stores nothing', async () => {
     const { double, h } = w;
     const before = (await h.core.store.requests.list()).length;
-    const command = double.slashCommand(EVE, 'request', { name: 'Bad_Name!', distro: 'debian-12', size: 'small' });
+    // A bad name is refused before the form opens.
+    const badName = double.slashCommand(EVE, 'request', { name: 'Bad_Name!', distro: 'debian-12', size: 'small' });
+    const refused = await badName.response();
+    expect(refused.type).toBe(4);
+    expect(flagsOf(refused.data) & EPHEMERAL).toBe(EPHEMERAL);
+    expect(badName.modal).toBeUndefined();
+    expect(badName.ephemeralTexts()[0]).toContain('(name)');
+
+    // The form's fields are checked on submit, all problems at once.
+    const command = double.slashCommand(EVE, 'request', { name: 'ok-name', distro: 'debian-12', size: 'small' });
     await command.response();
     const submit = double.submitModal(EVE, command, {
       login: 'Root Login',
@@ -66,7 +75,6 @@ describe('discord: members', () => {
     expect(cb.type).toBe(4);
     expect(flagsOf(cb.data) & EPHEMERAL).toBe(EPHEMERAL);
     const text = submit.ephemeralTexts()[0]!;
-    expect(text).toContain('(name)');
     expect(text).toContain('(login)');
     expect(text).toMatch(/private key/i);
     expect((await h.core.store.requests.list()).length).toBe(before);
