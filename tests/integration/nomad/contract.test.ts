@@ -2,7 +2,7 @@
 // SSH (node-ssh + the `nomad` CLI shim) through ssh2's server, and SSH through OpenSSH's real
 // sshd. Then what only the SSH transport has: channel cap, host key pinning, dropped
 // connections, CLI stderr, the token, SFTP publishing.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSftpPublisher } from '../../../src/cloudinit/sftp.js';
@@ -11,7 +11,8 @@ import { NomadError, VM_TASK_NAME, type NomadPort } from '../../../src/nomad/por
 import { startSimCluster, type SimCluster } from '../../../src/nomad/sim/index.js';
 import { createSshNomad, type SshNomadPort } from '../../../src/nomad/ssh/adapter.js';
 import { startSshd, type RealSshd } from '../../support/sshd.js';
-import { startTestSshServer, type TestSshServer } from '../../support/ssh-server.js';
+import { generateKeyPair, startTestSshServer, type TestSshServer } from '../../support/ssh-server.js';
+import { makeTempDir } from '../../support/tmp.js';
 
 const TOKEN = 'b1f5c0de-7a11-4c3e-9d2a-5ecre7t0ken0';
 
@@ -369,6 +370,53 @@ describe('SSH transport: only through the ssh2 double', () => {
     expect(await nomad.listAllocations(jobId)).toHaveLength(1); // with one allocation
     await nomad.close();
     await double.close();
+  });
+
+  it('trusts a first-seen host key only when told to, records it, and pins it from then on', async () => {
+    const double = await startTestSshServer({ nomadAddr: sim.url, token: TOKEN });
+    const tmp = await makeTempDir('tofu');
+    const knownHostsPath = join(tmp.dir, 'data', 'known_hosts');
+    const env = withMake({ ...sshEnvOf(double, '~/.nomad-token', '/', double.sftpRoot), double });
+    try {
+      const strict = env.make({ hostKeyFingerprint: undefined, knownHostsPath, connectAttempts: 1 });
+      const refused = await strict.getJob('uservm-x').catch((e: unknown) => e);
+      await strict.close();
+      expect((refused as Error).message).toContain(`set hostKeyFingerprint to ${double.hostKey.fingerprint}`);
+
+      const tofu = env.make({ hostKeyFingerprint: undefined, trustOnFirstUse: true, knownHostsPath });
+      expect(await tofu.getJob('uservm-x')).toBeNull();
+      await tofu.close();
+      expect(readFileSync(knownHostsPath, 'utf8')).toContain(`[127.0.0.1]:${double.port} ssh-ed25519 `);
+
+      // Another key now answers on that host:port: refused, naming the recorded key.
+      writeFileSync(knownHostsPath, `[127.0.0.1]:${double.port} ${generateKeyPair().publicKey.split(' ').slice(0, 2).join(' ')}\n`);
+      const pinned = env.make({ hostKeyFingerprint: undefined, trustOnFirstUse: true, knownHostsPath, connectAttempts: 1 });
+      const mismatch = await pinned.getJob('uservm-x').catch((e: unknown) => e);
+      await pinned.close();
+      expect((mismatch as NomadError).code).toBe('unreachable');
+      expect((mismatch as Error).message).toContain('recorded on first use');
+      expect((mismatch as Error).message).toContain(double.hostKey.fingerprint);
+    } finally {
+      await double.close();
+      await tmp.cleanup();
+    }
+  });
+
+  it('refuses IDs that are not RFC 1123 names or UUIDs before anything runs', async () => {
+    const double = await startTestSshServer({ nomadAddr: sim.url, token: TOKEN });
+    const nomad = withMake({ ...sshEnvOf(double, '~/.nomad-token', '/', double.sftpRoot), double }).make();
+    try {
+      for (const call of [() => nomad.getJob("x'; touch /tmp/pwned; '"), () => nomad.stopJob('UserVM $(id)'), () => nomad.readLogs('not-a-uuid; id', VM_TASK_NAME, 0)]) {
+        const err = await call().catch((e: unknown) => e);
+        expect((err as NomadError).code).toBe('rejected');
+      }
+      const hcl = jobHcl('uservm-ok').hcl.replace('job "uservm-ok"', 'job "bad\'name"');
+      expect(((await nomad.submitJob(hcl).catch((e: unknown) => e)) as NomadError).code).toBe('rejected');
+      expect(double.commands).toEqual([]);
+    } finally {
+      await nomad.close();
+      await double.close();
+    }
   });
 
   it('waits and retries when the server refuses a channel (OpenSSH frees slots late)', async () => {
