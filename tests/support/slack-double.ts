@@ -96,6 +96,8 @@ export class SlackDouble {
   readonly responseUrlPosts: ResponseUrlPost[] = [];
   /** Socket Mode acks received: envelope id → ack payload. */
   readonly acks: Array<{ envelopeId: string; payload: unknown }> = [];
+  /** How long a trigger_id stays usable (Slack: 3 s). Tests lower it to play a slow app. */
+  triggerTtlMs = TRIGGER_TTL_MS;
 
   private readonly now: () => number;
   private readonly server: Server;
@@ -571,7 +573,7 @@ export class SlackDouble {
     const triggerId = String(args['trigger_id'] ?? '');
     const trigger = this.triggers.get(triggerId);
     if (!trigger) return { ok: false, error: 'invalid_trigger_id' };
-    if (this.now() - trigger.issuedAt > TRIGGER_TTL_MS) return { ok: false, error: 'expired_trigger_id' };
+    if (this.now() - trigger.issuedAt > this.triggerTtlMs) return { ok: false, error: 'expired_trigger_id' };
     if (trigger.used) return { ok: false, error: 'exchanged_trigger_id' };
     const view = args['view'];
     if (!view || typeof view !== 'object') return { ok: false, error: 'invalid_arguments', response_metadata: { messages: ['[ERROR] missing required field: view'] } };

@@ -11,6 +11,7 @@ import type { webApi } from '@slack/bolt';
 import type { Config } from '../../config/schema.js';
 import type { Logger } from '../../log.js';
 import { boltLogger } from './bolt-logger.js';
+import { slackError } from './slack-error.js';
 
 /** Tests tune the Socket Mode client (e.g. no reconnect delay); production uses Bolt's defaults. */
 export interface SocketModeTuning {
@@ -74,8 +75,7 @@ export function createBoltApp(opts: BoltAppOptions): BoltApp {
       try {
         await app.init();
       } catch (err) {
-        const code = (err as { data?: { error?: string } }).data?.error;
-        throw new Error(`Slack refused SLACK_BOT_TOKEN (auth.test: ${code ?? (err as Error).message}); reinstall the app or copy the token again`, { cause: err });
+        throw new Error(`Slack refused SLACK_BOT_TOKEN (auth.test: ${slackError(err) ?? (err as Error).message}); reinstall the app or copy the token again`, { cause: err });
       }
       const started: unknown = opts.config.mode === 'http' ? await app.start(opts.config.port) : await app.start();
       if (opts.config.mode === 'http' && started && typeof (started as Server).address === 'function') {

@@ -10,8 +10,9 @@ import type { VmWorkflow } from '../../workflow/api.js';
 import type { ActionKind, VmSummaryView } from '../views.js';
 import type { ActorResolver } from './actor.js';
 import { ACTION_PREFIX, deleteOfferMessage, problemsText, replyMessage, type SlackMessage } from './blocks.js';
-import { helpText, parseCommand } from './commands.js';
+import { helpText, parseCommand, type SlashCommand } from './commands.js';
 import { escapeMrkdwn } from './escape.js';
+import { slackError } from './slack-error.js';
 import { DENY_CALLBACK, REQUEST_CALLBACK, REQUEST_FIELDS, denyModal, problemsToErrors, readDenyMetadata, readDenyReason, readRequestSubmission, requestModal } from './modals.js';
 
 type WebClient = App['client'];
@@ -48,40 +49,44 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
   app.command('/vm', async ({ command, ack, respond, client }) => {
     await ack();
     const parsed = parseCommand(command.text ?? '');
-    const reply = async (message: SlackMessage): Promise<void> => void await respond({ response_type: 'ephemeral', replace_original: false, text: message.text, blocks: message.blocks });
+    let answer: SlackMessage | undefined;
     try {
       const actor = await actors.actorFor(command.user_id, command.user_name);
-      switch (parsed.kind) {
-        case 'help':
-          await reply(helpMessage(parsed.hint));
-          return;
-        case 'request': {
-          const form = await workflow.requestForm(actor);
-          await client.views.open({ trigger_id: command.trigger_id, view: requestModal(form) });
-          return;
-        }
-        case 'list':
-          await reply(fromResult(await workflow.list(actor), (vms) => replyMessage({ kind: 'list', vms, scope: workflow.isAdmin(actor) ? 'all' : 'mine' })));
-          return;
-        case 'ip':
-          await reply(fromResult(await workflow.ip(actor, parsed.name), (vm) => replyMessage({ kind: 'vm', vm })));
-          return;
-        case 'status':
-          await reply(fromResult(await workflow.status(actor, parsed.name), (vm) => replyMessage({ kind: 'vm', vm })));
-          return;
-        case 'cancel':
-          await reply(fromResult(await workflow.cancel(actor, parsed.name), (vm) => textMessage(`Your request for *${escapeMrkdwn(vm.name)}* is cancelled.`)));
-          return;
-        case 'delete':
-          // The deletion itself waits for a confirmed button press.
-          await reply(fromResult(await workflow.status(actor, parsed.name), (vm) => deleteOfferMessage(vm)));
-          return;
-      }
+      answer = await runCommand(parsed, actor, (view) => client.views.open({ trigger_id: command.trigger_id, view }));
     } catch (err) {
-      logger.error({ err, command: parsed.kind }, 'slash command failed');
-      await reply(textMessage(':warning: Something went wrong on vmbot\'s side. Try again in a minute; if it keeps failing, tell an admin.')).catch(() => undefined);
+      logger.error({ err, command: parsed.kind, slackError: slackError(err) }, 'slash command failed');
+      answer = textMessage(
+        slackError(err) === 'expired_trigger_id'
+          ? ':hourglass: Slack\'s window for opening the form passed. Type `/vm request` again.'
+          : ':warning: Something went wrong on vmbot\'s side. Try again in a minute; if it keeps failing, tell an admin.',
+      );
+    }
+    if (answer) {
+      await respond({ response_type: 'ephemeral', replace_original: false, text: answer.text, blocks: answer.blocks }).catch((err: unknown) => logger.warn({ err }, 'could not answer through response_url'));
     }
   });
+
+  /** One slash command → its private answer (undefined when a modal opened instead). */
+  async function runCommand(parsed: SlashCommand, actor: Actor, openModal: (view: ReturnType<typeof requestModal>) => Promise<unknown>): Promise<SlackMessage | undefined> {
+    switch (parsed.kind) {
+      case 'help':
+        return helpMessage(parsed.hint);
+      case 'request':
+        await openModal(requestModal(await workflow.requestForm(actor)));
+        return undefined;
+      case 'list':
+        return fromResult(await workflow.list(actor), (vms) => replyMessage({ kind: 'list', vms, scope: workflow.isAdmin(actor) ? 'all' : 'mine' }));
+      case 'ip':
+        return fromResult(await workflow.ip(actor, parsed.name), (vm) => replyMessage({ kind: 'vm', vm }));
+      case 'status':
+        return fromResult(await workflow.status(actor, parsed.name), (vm) => replyMessage({ kind: 'vm', vm }));
+      case 'cancel':
+        return fromResult(await workflow.cancel(actor, parsed.name), (vm) => textMessage(`Your request for *${escapeMrkdwn(vm.name)}* is cancelled.`));
+      case 'delete':
+        // The deletion itself waits for a confirmed press of the offered button.
+        return fromResult(await workflow.status(actor, parsed.name), (vm) => deleteOfferMessage(vm));
+    }
+  }
 
   app.action({ type: 'block_actions', action_id: new RegExp(`^${ACTION_PREFIX}`) }, async ({ ack, body, action, client, respond }) => {
     await ack();

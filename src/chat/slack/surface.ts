@@ -6,16 +6,11 @@ import type { MemberRef } from '../../domain/request.js';
 import type { Logger } from '../../log.js';
 import type { ChatSurface, MemberNotice, RequestCardView } from '../views.js';
 import { cardMessage, noticeMessage, type SlackMessage } from './blocks.js';
+import { slackError } from './slack-error.js';
 
 type WebClient = App['client'];
 
 const CARD_GONE = ['message_not_found', 'channel_not_found', 'cant_update_message', 'is_archived'];
-
-/** The `error` code of a Slack Web API failure (WebAPIPlatformError.data.error). */
-export function slackError(err: unknown): string | undefined {
-  const data = (err as { data?: { error?: unknown } } | undefined)?.data;
-  return typeof data?.error === 'string' ? data.error : undefined;
-}
 
 /** A card's stored ref is `channel:ts`, the pair chat.update needs. */
 export function parseCardRef(ref: string): { channel: string; ts: string } | undefined {

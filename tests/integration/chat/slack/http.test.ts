@@ -228,4 +228,17 @@ describe('Slack (HTTP mode)', () => {
     expect((await w.h.core.store.audit.list({ requestId: id })).length).toBe(audit);
     expect(w.double.callsTo('chat.update').length).toBe(updates);
   });
+
+  it('tells the member to try again when the form could not open in time (expired trigger_id)', async () => {
+    const replies = w.double.ephemeralsFor(MEMBER).length;
+    w.double.triggerTtlMs = -1;
+    try {
+      await w.double.slashCommand({ user: MEMBER, text: 'request' });
+      const answer = await w.double.waitFor(() => w.double.ephemeralsFor(MEMBER).slice(replies)[0], 5_000, 'the retry hint');
+      expect(answer.text).toContain('/vm request');
+      expect(w.double.callsTo('views.open').at(-1)!.response['error']).toBe('expired_trigger_id');
+    } finally {
+      w.double.triggerTtlMs = 3_000;
+    }
+  });
 });
