@@ -10,6 +10,7 @@ import type { Config } from './config/schema.js';
 import { SecretError, readSecrets, type Secrets } from './config/secrets.js';
 import { silentLogger, type Logger } from './log.js';
 import { planPlatforms } from './main.js';
+import { checkNomad } from './nomad/check.js';
 import { openStore } from './store/index.js';
 import { createPublisher, newSeedToken } from './cloudinit/index.js';
 import { createBuiltinPublisher } from './cloudinit/builtin.js';
@@ -119,30 +120,13 @@ export async function checkDatabase(config: Config): Promise<CheckResult> {
   }
 }
 
-/** src/nomad/check.ts: one step per line (dns, tcp, tls/ssh, auth, …), steps after a failure not run. */
-interface NomadCheckStep {
-  name: string;
-  ok: boolean;
-  detail: string;
-  fix?: string;
-}
-interface NomadCheckModule {
-  checkNomad(config: Config, secrets: Secrets, opts?: { timeoutMs?: number }): Promise<NomadCheckStep[]>;
-}
-
-/** Reuses the Nomad adapter's own check (src/nomad/check.ts) and turns whatever it reports into lines. */
+/** Reuses the Nomad adapter's own check (src/nomad/check.ts, also `vmbot nomad check`): one line per step. */
 export async function checkNomadAdapter(config: Config, secrets: Secrets, timeoutMs = 10_000): Promise<CheckResult[]> {
   const what = `nomad (${config.nomad.adapter})`;
   if (config.nomad.adapter === 'sim') return [ok(what, 'simulated cluster (local mode): nothing to reach')];
-  let mod: NomadCheckModule;
   try {
-    const spec = './nomad/check.js'; // resolved at run time: the check ships with the Nomad adapters
-    mod = (await import(spec)) as NomadCheckModule;
-  } catch {
-    return [skip(what, 'not available in this build (src/nomad/check.ts missing)')];
-  }
-  try {
-    const steps = await mod.checkNomad(config, secrets, { timeoutMs });
+    // One line per step (dns, tcp, tls/ssh, auth, …); steps after a failure are not run.
+    const steps = await checkNomad(config, secrets, { timeoutMs });
     return steps.map((step) => (step.ok ? ok(`${what}: ${step.name}`, step.detail) : fail(`${what}: ${step.name}`, step.detail, step.fix ?? 'check nomad.* in the config and NOMAD_TOKEN')));
   } catch (err) {
     return [fail(what, (err as Error).message, 'check nomad.* in the config and NOMAD_TOKEN')];
