@@ -372,6 +372,11 @@ export class DiscordDouble {
   private readonly identified = new Set<WebSocket>();
   private readonly sequences = new WeakMap<WebSocket, number>();
   private readonly commandIds = new Map<string, string>();
+  /** Gateway sessions (for RESUME): last sequence sent on each. */
+  private readonly sessions = new Map<string, { seq: number }>();
+  private readonly sessionOf = new WeakMap<WebSocket, string>();
+  /** How many RESUMEs the double accepted. */
+  resumes = 0;
 
   constructor(
     private readonly opts: DiscordDoubleOptions,
@@ -564,9 +569,7 @@ export class DiscordDouble {
         case 2:
           return this.identify(ws, (payload.d ?? {}) as Record<string, unknown>, query);
         case 6:
-          // Sessions are not kept across connections here: ask the client to identify afresh.
-          ws.send(JSON.stringify({ op: 9, d: false, s: null, t: null }));
-          return;
+          return this.resume(ws, (payload.d ?? {}) as Record<string, unknown>);
         case 3:
         case 8:
           if (!this.identified.has(ws)) return ws.close(4003, 'Not authenticated.');
@@ -585,6 +588,7 @@ export class DiscordDouble {
     if ((intents & PRIVILEGED_INTENTS) !== 0) return ws.close(4014, 'Disallowed intent(s).');
     this.identifies.push({ intents, compress: d.compress === true, query });
     const sessionId = snowflake();
+    this.sessionOf.set(ws, sessionId);
     this.dispatch(ws, 'READY', {
       v: 10,
       user: { ...this.botUser, discriminator: '0', global_name: null, avatar: null, bot: true, verified: true, flags: 0, mfa_enabled: false },
@@ -606,9 +610,28 @@ export class DiscordDouble {
     this.changed();
   }
 
+  /** RESUME (op 6) of a known session: the same sequence goes on, then RESUMED. Unknown: op 9. */
+  private resume(ws: WebSocket, d: Record<string, unknown>): void {
+    if (this.identified.has(ws)) return ws.close(4005, 'Already authenticated.');
+    if (d.token !== this.opts.token && d.token !== `Bot ${this.opts.token}`) return ws.close(4004, 'Authentication failed.');
+    const session = this.sessions.get(String(d.session_id));
+    if (!session || Number(d.seq) > session.seq) {
+      ws.send(JSON.stringify({ op: 9, d: false, s: null, t: null }));
+      return;
+    }
+    this.resumes += 1;
+    this.sessionOf.set(ws, String(d.session_id));
+    this.sequences.set(ws, session.seq);
+    this.dispatch(ws, 'RESUMED', {});
+    this.identified.add(ws);
+    this.changed();
+  }
+
   private dispatch(ws: WebSocket, t: string, d: unknown): void {
     const s = (this.sequences.get(ws) ?? 0) + 1;
     this.sequences.set(ws, s);
+    const sessionId = this.sessionOf.get(ws);
+    if (sessionId) this.sessions.set(sessionId, { seq: s });
     ws.send(JSON.stringify({ op: 0, t, s, d }));
   }
 

@@ -102,6 +102,19 @@ describe('the Discord double', () => {
     expect((await refusal(wrong.get(Routes.gatewayBot()))).status).toBe(401);
   });
 
+  it('makes start() fail, not hang, when the bot token is refused', async () => {
+    const wrong = createDiscordAdapter({
+      config: { apiUrl: double.apiUrl, applicationId: GUILD.applicationId, guildId: GUILD.guildId, adminChannel: ADMIN_CHANNEL, adminRoles: [], admins: [] },
+      token: 'refused-token',
+      workflow: silent,
+      logger: silentLogger,
+      restOptions: { retries: 0 },
+    });
+    const before = double.rejections.length;
+    await expect(wrong.start()).rejects.toThrow(/token/i);
+    expect(double.rejections.slice(before).map((r) => `${r.status} ${r.path}`)).toEqual(['401 /api/v10/gateway/bot']);
+  });
+
   it('closes the gateway for privileged intents (4014) and for compression it does not speak (4002)', async () => {
     const ws = new WebSocket(`${double.gatewayUrl}?v=10&encoding=json`);
     await once(ws, 'message');

@@ -251,6 +251,14 @@ describe('discord adapter protocol', () => {
     expect(press.original!.components).toEqual([]);
   });
 
+  it('resumes its gateway session after the connection drops, and keeps answering', async () => {
+    double.disconnectAll();
+    await double.waitFor(() => double.resumes === 1, { what: 'the client to RESUME', timeoutMs: 10_000 });
+    const i = double.slashCommand(ALICE, 'help');
+    expect((await i.response()).type).toBe(4);
+    expect(double.identifies).toHaveLength(1);
+  });
+
   it('lists VMs and shows help, ephemeral', async () => {
     const list = double.slashCommand(ALICE, 'list');
     await list.response();
