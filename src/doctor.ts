@@ -193,6 +193,17 @@ export async function checkSlack(slack: NonNullable<Config['slack']>, token: str
   } catch (err) {
     return [fail('slack: bot token', `auth.test failed: ${slackError(err)}`, 'check SLACK_BOT_TOKEN (a bot token, xoxb-…) and slack.apiUrl')];
   }
+  if (slack.adminGroup) {
+    try {
+      const group = await client.usergroups.users.list({ usergroup: slack.adminGroup });
+      const n = group.users?.length ?? 0;
+      out.push(n > 0 ? ok('slack: admin group', `${slack.adminGroup}: ${n} member${n > 1 ? 's' : ''}`) : fail('slack: admin group', `${slack.adminGroup} has no members`, 'add the admins to the user group, or list their user IDs in slack.admins'));
+    } catch (err) {
+      out.push(fail('slack: admin group', `${slack.adminGroup}: ${slackError(err)}`, 'set slack.adminGroup to the user group ID (S…), and give the app usergroups:read'));
+    }
+  } else if (slack.admins.length === 0) {
+    out.push(fail('slack: admins', 'no slack.admins and no slack.adminGroup: nobody can approve', 'list admin user IDs (U…) in slack.admins, or a user group in slack.adminGroup'));
+  }
   try {
     const info = await client.conversations.info({ channel: slack.adminChannel });
     const member = info.channel?.is_member;

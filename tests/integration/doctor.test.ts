@@ -17,7 +17,7 @@ let discord: DiscordDouble;
 beforeAll(async () => {
   h = await startHarness();
   slack = await SlackDouble.start();
-  slack.addChannel('CADMINS').addChannel('COUTSIDE', { botMember: false });
+  slack.addChannel('CADMINS').addChannel('COUTSIDE', { botMember: false }).setUsergroup('S0ADMINS', ['UADMIN1', 'UADMIN2']);
   discord = await startDiscordDouble({
     applicationId: DISCORD.applicationId,
     token: DISCORD_TOKEN,
@@ -42,7 +42,7 @@ async function writeConfig(name: string, over: { slack?: object; discord?: objec
     templates: { dir: h.config.templates.dir },
     nomad: { adapter: 'http', http: { address: h.sim.url }, ...over.nomad },
     cloudInit: { publish: 'builtin', builtin: { listen: '127.0.0.1:0', publicUrl: h.nocloudUrl, dir: h.config.cloudInit.builtin.dir } },
-    slack: { apiUrl: slack.apiUrl, adminChannel: 'CADMINS', admins: ['UADMIN1'], ...over.slack },
+    slack: { apiUrl: slack.apiUrl, adminChannel: 'CADMINS', admins: ['UADMIN1'], adminGroup: 'S0ADMINS', ...over.slack },
     discord: { apiUrl: discord.apiUrl, ...DISCORD, adminRoles: ['200000000000000001'], ...over.discord },
   };
   const path = join(h.dir, name);
@@ -65,6 +65,7 @@ describe('vmbot doctor', () => {
     expect(r['slack: bot token']!.detail).toMatch(/authenticated as/);
     expect(r['slack: scopes']!.status).toBe('ok');
     expect(r['slack: admin channel']!.detail).toContain('CADMINS');
+    expect(r['slack: admin group']!.detail).toBe('S0ADMINS: 2 members');
     expect(r['discord: bot token']!.status).toBe('ok');
     expect(r['discord: guild']!.detail).toContain('Society');
     expect(r['discord: admin channel']!.detail).toContain('vm-admins');
@@ -80,11 +81,12 @@ describe('vmbot doctor', () => {
   });
 
   it('names what is wrong and what to do: bad tokens, a channel without the bot, unknown roles, missing secrets', async () => {
-    const path = await writeConfig('bad.yaml', { slack: { adminChannel: 'COUTSIDE' }, discord: { adminRoles: ['299999999999999999'] } });
+    const path = await writeConfig('bad.yaml', { slack: { adminChannel: 'COUTSIDE', adminGroup: 'SNOSUCH' }, discord: { adminRoles: ['299999999999999999'] } });
     const r = byWhat(await runDoctor({ configPath: path, mustExist: true, env: { ...env(), SLACK_APP_TOKEN: '' }, timeoutMs: 3000 }));
     expect(r['slack: secrets']).toMatchObject({ status: 'fail', detail: expect.stringContaining('SLACK_APP_TOKEN') });
     expect(r['slack: admin channel']).toMatchObject({ status: 'fail', fix: expect.stringContaining('/invite @') });
     expect(r['discord: admin roles']).toMatchObject({ status: 'fail', detail: expect.stringContaining('299999999999999999') });
+    expect(r['slack: admin group']).toMatchObject({ status: 'fail', detail: 'SNOSUCH: no_such_subteam' });
 
     const wrong = byWhat(await runDoctor({ configPath: await writeConfig('good.yaml'), mustExist: true, env: { ...env(), SLACK_BOT_TOKEN: 'xoxb-wrong', DISCORD_TOKEN: 'wrong' }, timeoutMs: 3000 }));
     expect(wrong['slack: bot token']).toMatchObject({ status: 'fail', detail: expect.stringContaining('invalid_auth'), fix: expect.stringContaining('SLACK_BOT_TOKEN') });
@@ -97,7 +99,7 @@ describe('vmbot doctor', () => {
     try {
       const path = await writeConfig('narrow.yaml', { slack: { apiUrl: narrow.apiUrl } });
       const r = byWhat(await runDoctor({ configPath: path, mustExist: true, env: { ...env(), SLACK_BOT_TOKEN: narrow.botToken, SLACK_APP_TOKEN: narrow.appToken }, timeoutMs: 3000 }));
-      expect(r['slack: scopes']).toMatchObject({ status: 'fail', detail: 'missing commands, im:write' });
+      expect(r['slack: scopes']).toMatchObject({ status: 'fail', detail: 'missing commands, im:write, usergroups:read' });
       expect(r['slack: admin channel']).toMatchObject({ status: 'skip', detail: expect.stringContaining('channels:read') });
     } finally {
       await narrow.close();
