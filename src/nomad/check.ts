@@ -89,6 +89,7 @@ async function checkSsh(config: Config, opts: CheckOptions): Promise<CheckStep[]
     add(pass('nomad cli', which.stdout.toString('utf8').trim()));
 
     const api = await connection.exec(commands.apiGet('/v1/jobs'), { timeoutMs });
+    // parseVerbose also drops the echoed request headers (the token is one of them).
     const { status, stderr } = parseVerbose(api.stderr);
     if (api.code === TOKEN_FILE_EXIT && /cannot read the Nomad token file/.test(stderr)) {
       add(pass('nomad api', 'not tried'));

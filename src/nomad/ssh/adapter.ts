@@ -5,7 +5,7 @@ import type { Logger } from '../../log.js';
 import { NomadError, type AllocationInfo, type JobInfo, type JobSummary, type LogChunk, type NomadPort, type SubmitResult } from '../port.js';
 import { isForeignJobIdSafe, NomadCommands, quoteJobId } from './commands.js';
 import { SshConnection, SshError, type ExecResult, type SshTarget } from './connection.js';
-import { errorForExit, errorForStatus, parseAllocations, parseEvalId, parseJob, parseJobList, parseVerbose } from './parse.js';
+import { errorForExit, errorForStatus, parseAllocations, parseEvalId, parseJob, parseJobList, parseVerbose, redactRequestHeaders } from './parse.js';
 
 export interface SshNomadOptions extends SshTarget {
   nomadPath?: string | undefined;
@@ -71,6 +71,8 @@ export function createSshNomad(opts: SshNomadOptions): SshNomadPort {
         }
         throw toNomadError(err);
       }
+      // `operator api -verbose` echoes the request headers, the token among them: never keep them.
+      res = { ...res, stderr: redactRequestHeaders(res.stderr) };
       if (res.code !== 0) throw errorForExit(res.code, res.stderr, what);
       // Successful commands still print hints ("==> View this job in the Web UI") on stderr.
       if (res.stderr.trim()) log?.debug({ what, stderr: res.stderr.trim().slice(0, 500) }, 'nomad CLI hint');

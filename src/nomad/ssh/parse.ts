@@ -109,6 +109,14 @@ export function parseVerbose(stderr: string): { status: number | undefined; stde
   return { status, stderr: kept.join('\n').trim() };
 }
 
+/** Drops `operator api -verbose`'s request-header lines ("> X-Nomad-Token: ...") from any stderr. */
+export function redactRequestHeaders(stderr: string): string {
+  return stderr
+    .split(/\r?\n/)
+    .filter((line) => !/^> /.test(line))
+    .join('\n');
+}
+
 /** Maps an HTTP status seen through `operator api` to the port's error codes. */
 export function errorForStatus(status: number, body: string, what: string): NomadError {
   const text = body.trim().slice(0, 300);

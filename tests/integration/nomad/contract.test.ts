@@ -419,6 +419,22 @@ describe('SSH transport: only through the ssh2 double', () => {
     }
   });
 
+  it('reports Nomad unreachable from the SSH host without echoing the token', async () => {
+    const cut = await startTestSshServer({ nomadAddr: 'http://127.0.0.1:9', token: TOKEN });
+    const nomad = withMake({ ...sshEnvOf(cut, '~/.nomad-token', '/', cut.sftpRoot), double: cut }).make();
+    try {
+      for (const call of [() => nomad.readLogs('0b8e4c52-8a43-4c0e-9b1e-6f0a4ad0d2a1', VM_TASK_NAME, 0), () => nomad.listJobs(), () => nomad.getJob('uservm-x')]) {
+        const err = await call().catch((e: unknown) => e);
+        expect((err as NomadError).code).toBe('unreachable');
+        expect((err as Error).message).toContain('connection refused');
+        expect((err as Error).message).not.toContain(TOKEN);
+      }
+    } finally {
+      await nomad.close();
+      await cut.close();
+    }
+  });
+
   it('waits and retries when the server refuses a channel (OpenSSH frees slots late)', async () => {
     const double = await startTestSshServer({ nomadAddr: sim.url, token: TOKEN, maxSessions: 2, slotFreeDelayMs: 40 });
     const nomad = withMake({ ...sshEnvOf(double, '~/.nomad-token', '/', double.sftpRoot), double }).make({ maxChannels: 2 });
