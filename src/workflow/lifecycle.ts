@@ -259,6 +259,35 @@ export class Lifecycle {
     });
   }
 
+  // ---- liveness -----------------------------------------------------------------------
+
+  /**
+   * running → lost for every running VM whose job is gone from Nomad (purged by hand, or
+   * the cluster lost its state). Nomad errors leave the VM alone: unknown is not gone.
+   */
+  async checkRunning(): Promise<void> {
+    const running = await this.ctx.store.requests.list({ states: ['running'] });
+    for (const req of running) {
+      if (this.closed || !req.jobId) continue;
+      let job;
+      try {
+        job = await this.ctx.nomad.getJob(req.jobId);
+      } catch (err) {
+        this.ctx.logger.warn({ err, requestId: req.id }, 'could not check whether the job still exists');
+        continue;
+      }
+      if (job && job.meta.vmbot_request === req.id) continue;
+      const lost = await this.ctx.store.requests.transition(req.id, 'running', 'lost', {}, {
+        actor: SYSTEM,
+        action: 'state:running->lost',
+        detail: job ? `job ${req.jobId} now belongs to ${job.meta.vmbot_request ?? 'a hand-made job'}` : `job ${req.jobId} is gone from Nomad`,
+      });
+      if (!lost) continue;
+      this.ctx.notifier.cardChanged(req.id);
+      await this.ctx.notifier.notify(lost.requester, { kind: 'lost', requestId: req.id, name: lost.name });
+    }
+  }
+
   // ---- deletion -----------------------------------------------------------------------
 
   /**

@@ -206,6 +206,8 @@ export class Workflow implements VmWorkflow {
   }
 
   async resume(): Promise<void> {
+    // VMs that ran before the restart: is their job still there?
+    await this.lifecycle.checkRunning().catch((err: unknown) => this.ctx.logger.warn({ err }, 'checking running VMs failed'));
     const reqs = await this.ctx.store.requests.list({ states: RESUMABLE_STATES });
     for (const req of reqs) {
       this.ctx.logger.info({ requestId: req.id, name: req.name, state: req.state }, 'resuming');

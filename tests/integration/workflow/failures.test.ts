@@ -168,4 +168,24 @@ describe('the watcher', () => {
     expect(failed.failure?.consoleTail?.length).toBeLessThanOrEqual(20);
     expect(failed.address).toBeNull();
   });
+
+  it('a running VM whose job vanished from Nomad is marked lost at start; Delete still cleans up', async () => {
+    h = await startHarness();
+    const surface = new RecordingSurface('slack');
+    h.core.workflow.attachSurface(surface);
+    const id = await approveNew(h, 'gone');
+    const running = await inState(h, id, 'running');
+    const other = await approveNew(h, 'stays');
+    await inState(h, other, 'running');
+    await h.core.nomad.stopJob(running.jobId!); // purged by hand behind vmbot's back
+    await h.core.workflow.resume();
+    expect((await h.core.store.requests.get(id))?.state).toBe('lost');
+    expect((await h.core.store.requests.get(other))?.state).toBe('running');
+    expect(surface.noticesFor(id).at(-1)).toMatchObject({ kind: 'lost', name: 'gone' });
+    const audit = await h.core.store.audit.list({ requestId: id });
+    expect(audit.find((a) => a.action === 'state:running->lost')?.detail).toBe('job uservm-gone is gone from Nomad');
+    expect((await h.core.workflow.delete(h.member(), 'gone')).ok).toBe(true);
+    await inState(h, id, 'deleted');
+    expect((await h.core.store.macs.usage()).used).toBe(1);
+  });
 });
