@@ -52,6 +52,26 @@ describe('discord: members', () => {
     expect(byEve.ephemeralTexts()[0]).toMatch(/own|admin/i);
   });
 
+  it('/vm list shows a member their own VMs and an admin everyone\'s', async () => {
+    const { double } = w;
+    await w.request(EVE, 'eves-vm', { login: 'eve' });
+    await w.request(ALICE, 'alices-vm');
+    const mine = double.slashCommand(EVE, 'list');
+    await mine.response();
+    expect(mine.ephemeralTexts()[0]).toContain('Your VMs (1)');
+    expect(mine.ephemeralTexts()[0]).toContain('eves-vm');
+    expect(mine.ephemeralTexts()[0]).not.toContain('alices-vm');
+    const all = double.slashCommand(CAROL_ADMIN, 'list');
+    await all.response();
+    const text = all.ephemeralTexts()[0]!;
+    expect(text).toContain('All VMs');
+    expect(text).toContain('eves-vm');
+    expect(text).toContain('alices-vm');
+    expect(text).toContain(`<@${EVE}>`);
+    expect(text).toContain(`<@${ALICE}>`);
+    expect(all.original!.pinged).toEqual({ users: [], roles: [], everyone: false });
+  });
+
   it('shows every form problem to the member only, and stores nothing', async () => {
     const { double, h } = w;
     const before = (await h.core.store.requests.list()).length;
@@ -78,7 +98,7 @@ describe('discord: members', () => {
     expect(text).toContain('(login)');
     expect(text).toMatch(/private key/i);
     expect((await h.core.store.requests.list()).length).toBe(before);
-    expect(double.dmsTo(EVE)).toEqual([]);
+    expect(double.dmsTo(EVE).filter((m) => m.content.includes('ok-name'))).toEqual([]);
   });
 
   it('tells a member with closed DMs in the fallback channel, pinging only them', async () => {
