@@ -12,6 +12,8 @@ import { parseConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/log.js';
 import { startLocalMode, type LocalMode } from '../../src/local.js';
 import { makeTempDir } from '../support/tmp.js';
+import { startHarness } from '../support/harness.js';
+import { startWebConsole } from '../../src/chat/web/index.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAVetM1RAU3e4XdWWTX8NaglZCn+DtXS1g8BszVPJ+rt alice@laptop';
@@ -150,3 +152,33 @@ describe('web console in a browser (local mode)', () => {
     expect(await notice.textContent()).toMatch(/web-deny was denied by .*one VM per member, please/);
   });
 });
+
+describe('web console in a browser (production, read-only)', () => {
+  it('opens with ?token= once, then shows cards, pool and audit without any action', async () => {
+    const h = await startHarness();
+    const token = 'web-token-' + 'a'.repeat(32);
+    const web = await startWebConsole({ workflow: h.core.workflow, store: h.core.store, config: h.config, mode: 'production', host: '127.0.0.1', port: 0, token, logger: silentLogger, simulated: false });
+    try {
+      const submitted = await h.core.workflow.submitRequest(h.member(), h.input({ name: 'prod-view' }));
+      expect(submitted.ok).toBe(true);
+      const denied = await page.goto(web.url);
+      expect(denied?.status()).toBe(401);
+
+      await page.goto(`${web.url}?token=${token}`);
+      await page.locator('body[data-ready="admin"]').waitFor();
+      expect(new URL(page.url()).search).toBe(''); // the token left the address bar for a cookie
+      expect(await page.locator('#readonly-banner').isVisible()).toBe(true);
+      expect(await page.locator('#sim-banner').isVisible()).toBe(false);
+      await page.locator('.card', { has: page.locator('.name', { hasText: 'prod-view' }) }).waitFor();
+      expect(await page.locator('button[data-action]').count()).toBe(0);
+      expect(await page.locator('#request-form').isVisible()).toBe(false);
+      await page.locator('#audit tbody tr', { hasText: 'request' }).first().waitFor();
+      await page.reload();
+      await page.locator('body[data-ready="admin"]').waitFor(); // the cookie carries the token
+    } finally {
+      await web.stop();
+      await h.close();
+    }
+  });
+});
+
