@@ -226,6 +226,14 @@ export class SlackDouble {
     this.target = target;
   }
 
+  /** How many Socket Mode connections the app has opened so far. */
+  socketConnections = 0;
+
+  /** Slack recycles connections: sends `disconnect` (the client is expected to reconnect). */
+  requestReconnect(reason: 'refresh_requested' | 'link_disabled' | 'warning' = 'refresh_requested'): void {
+    this.socket?.send(JSON.stringify({ type: 'disconnect', reason, debug_info: { host: 'applink-double' } }));
+  }
+
   /** Resolves once the app has connected over Socket Mode and received `hello`. */
   socketConnected(timeoutMs = 5_000): Promise<void> {
     if (this.socket) return Promise.resolve();
@@ -406,6 +414,7 @@ export class SlackDouble {
 
   private onSocket(ws: WebSocket): void {
     this.socket = ws;
+    this.socketConnections += 1;
     ws.on('message', (data) => {
       let msg: Json;
       try {

@@ -6,7 +6,8 @@ import { ADMIN1, MEMBER, buttonsOf, cardText, startSlackWorld, type SlackWorld }
 describe('Slack (Socket Mode)', () => {
   let w: SlackWorld;
   beforeAll(async () => {
-    w = await startSlackWorld({ mode: 'socket' });
+    // Reconnects on, with a 2 s back-off (and pong timeout): Slack recycles Socket Mode connections.
+    w = await startSlackWorld({ mode: 'socket', adapter: { socketModeOptions: { autoReconnectEnabled: true, clientPingTimeout: 2_000 } } });
   });
   afterAll(async () => {
     await w.close();
@@ -48,5 +49,18 @@ describe('Slack (Socket Mode)', () => {
     await w.double.slashCommand({ user: MEMBER, text: 'list' });
     await w.double.waitFor(() => w.double.ephemeralsFor(MEMBER).find((m) => m.text.includes('Your VMs')), 5_000, 'list reply');
     expect(w.double.callsTo('views.open').length).toBe(opened);
+  });
+
+  it('reconnects when Slack recycles the connection, and keeps answering', async () => {
+    const opens = w.double.callsTo('apps.connections.open').length;
+    const connections = w.double.socketConnections;
+    w.double.requestReconnect();
+    await w.double.waitFor(() => w.double.socketConnections > connections, 8_000, 'a new connection');
+    // A fresh URL for each connection, asked for with the app-level token.
+    expect(w.double.callsTo('apps.connections.open').length).toBeGreaterThan(opens);
+    const replies = w.double.ephemeralsFor(MEMBER).length;
+    const ack = await w.double.slashCommand({ user: MEMBER, text: 'help' });
+    expect(ack.status).toBe(200);
+    await w.double.waitFor(() => w.double.ephemeralsFor(MEMBER).slice(replies).find((m) => m.text.includes('/vm request')), 5_000, 'help after the reconnect');
   });
 });

@@ -38,7 +38,7 @@ export interface SlackWorldOptions {
   mode: 'http' | 'socket';
   harness?: HarnessOptions;
   /** Adapter options beyond the world's own (e.g. submitDeadlineMs). */
-  adapter?: Pick<SlackAdapterOptions, 'submitDeadlineMs' | 'adminGroupTtlMs'>;
+  adapter?: Pick<SlackAdapterOptions, 'submitDeadlineMs' | 'adminGroupTtlMs' | 'socketModeOptions'>;
   /** Wraps the workflow the adapter sees (e.g. to slow one use case down). */
   wrapWorkflow?: (workflow: VmWorkflow) => VmWorkflow;
 }
@@ -69,9 +69,9 @@ export async function startSlackWorld(opts: SlackWorldOptions = { mode: 'http' }
     ...(opts.mode === 'socket' ? { appToken: double.appToken } : { signingSecret: double.signingSecret }),
     workflow: opts.wrapWorkflow ? opts.wrapWorkflow(h.core.workflow) : h.core.workflow,
     logger: silentLogger,
-    ...opts.adapter,
     clientOptions: { retryConfig: { retries: 0 } },
     socketModeOptions: { autoReconnectEnabled: false },
+    ...opts.adapter,
   });
   h.core.workflow.attachSurface(adapter);
   try {
