@@ -72,6 +72,22 @@ for (const server of servers) {
   }
   console.log(`approval-to-submitted, persistent connection: ${fmt(viaPersistent)}`);
   console.log(`approval-to-submitted, new connection per command: ${fmt(viaFresh)}`);
+
+  // The transport alone: `true` needs no nomad CLI start, so this is SSH's own share.
+  const bare: number[] = [];
+  const bareFresh: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    let start = process.hrtime.bigint();
+    await persistent.connection.exec('true');
+    bare.push(ms(start));
+    start = process.hrtime.bigint();
+    const fresh = createSshNomad(server.opts);
+    await fresh.connection.exec('true');
+    await fresh.close();
+    bareFresh.push(ms(start));
+  }
+  console.log(`one command (\`true\`), persistent connection: ${fmt(bare)}`);
+  console.log(`one command (\`true\`), new connection: ${fmt(bareFresh)}`);
   await persistent.close();
 
   // 50 VMs at once: submit, wait for each allocation, read each console once.

@@ -240,19 +240,14 @@ export class SshConnection {
         },
         onStdout: (chunk) => stdout.push(chunk),
       })
-      .then(
-        (res) => {
-          if (timedOut) throw new SshError('timeout', `command timed out after ${opts.timeoutMs} ms on ${this.where}`);
-          // No exit status and no signal: the channel closed under us (connection dropped).
-          if (res.code === null && res.signal === null) {
-            throw new SshError('dropped', `the SSH connection to ${this.where} dropped while a command was running`);
-          }
-          return { code: res.code, signal: res.signal, stdout: Buffer.concat(stdout), stderr: res.stderr };
-        },
-        (err: unknown) => {
-          throw err;
-        },
-      )
+      .then((res) => {
+        if (timedOut) throw new SshError('timeout', `command timed out after ${opts.timeoutMs} ms on ${this.where}`);
+        // No exit status and no signal: the channel closed under us (connection dropped).
+        if (res.code === null && res.signal === null) {
+          throw new SshError('dropped', `the SSH connection to ${this.where} dropped while a command was running`);
+        }
+        return { code: res.code, signal: res.signal, stdout: Buffer.concat(stdout), stderr: res.stderr };
+      })
       .finally(() => clearTimeout(timer));
   }
 

@@ -1,7 +1,10 @@
 // Pool sync against the simulated cluster through the SSH adapter (listJobs = `operator api
 // /v1/jobs` + `job inspect -json` per job) and a real SQLite store.
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addPoolSyncSubcommand } from '../../../src/commands/pool-sync.js';
 import { createHttpNomad } from '../../../src/nomad/http/adapter.js';
 import type { NomadPort } from '../../../src/nomad/port.js';
 import { startSimCluster, type SimCluster } from '../../../src/nomad/sim/index.js';
@@ -103,5 +106,40 @@ describe('pool sync', () => {
     expect(second.freed).toEqual(['52:54:84:ba:49:22']);
     expect(second.added).toEqual([]);
     expect(formatPoolSyncReport(second)).toContain('Freed (their job is gone): 52:54:84:ba:49:22');
+  });
+
+  it('`vmbot pool sync` wires the configured ssh adapter and the store, and prints the report', async () => {
+    await admin.submitJob(jobHcl('lab-router', '52:54:84:ba:49:30'));
+    const keyPath = join(tmp.dir, 'id_ed25519');
+    writeFileSync(keyPath, server.clientKey.privateKey, { mode: 0o600 });
+    const configPath = join(tmp.dir, 'vmbot.config.yaml');
+    writeFileSync(
+      configPath,
+      [
+        `database: { path: ${JSON.stringify(join(tmp.dir, 'cli.sqlite'))} }`,
+        'nomad:',
+        '  adapter: ssh',
+        '  ssh:',
+        `    host: ${server.host}`,
+        `    port: ${server.port}`,
+        `    user: ${server.user}`,
+        `    privateKeyPath: ${JSON.stringify(keyPath)}`,
+        `    hostKeyFingerprint: ${JSON.stringify(server.hostKey.fingerprint)}`,
+        '    tokenFile: ~/.nomad-token',
+      ].join('\n') + '\n',
+    );
+    const out: string[] = [];
+    const program = new Command('vmbot').option('-c, --config <path>').exitOverride();
+    addPoolSyncSubcommand(program.command('pool'), { out: (t) => out.push(t), err: (t) => out.push(`ERR ${t}`) });
+    const before = process.exitCode;
+    try {
+      await program.parseAsync(['node', 'vmbot', '-c', configPath, 'pool', 'sync']);
+      expect(process.exitCode ?? 0).toBe(0);
+    } finally {
+      process.exitCode = before;
+    }
+    const text = out.join('\n');
+    expect(text).toContain('lab-router: 52:54:84:ba:49:30');
+    expect(text).toMatch(/Marked external: .*52:54:84:ba:49:30/);
   });
 });
