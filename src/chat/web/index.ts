@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from '../../config/schema.js';
 import type { MemberRef } from '../../domain/request.js';
 import type { Logger } from '../../log.js';
-import { createMetrics, type Metrics } from '../../metrics.js';
+import { createMetrics, type Metrics, type MetricsStore } from '../../metrics.js';
 import type { VmWorkflow } from '../../workflow/api.js';
 import type { ChatAdapter } from '../adapter.js';
 import type { MemberNotice, RequestCardView } from '../views.js';
@@ -28,7 +28,7 @@ export interface WebConsole extends ChatAdapter {
 export interface WebConsoleOptions {
   workflow: VmWorkflow;
   /** Read-only uses: the list of cards, pool usage, audit (a full Store fits). */
-  store: WebConsoleStore & Parameters<typeof createMetrics>[0]['store'];
+  store: WebConsoleStore & MetricsStore;
   config: Config;
   mode: 'local' | 'production';
   host: string;
