@@ -186,6 +186,16 @@ export function createInteractionRouter(deps: RouterDeps): (interaction: Interac
   }
 
   return async (interaction) => {
+    // What came in and from whom; never the token, never member text.
+    logger.debug(
+      {
+        interactionId: interaction.id,
+        userId: interaction.user.id,
+        ...(interaction.isChatInputCommand() ? { command: `${interaction.commandName} ${interaction.options.getSubcommand(false) ?? ''}`.trim() } : {}),
+        ...(interaction.isButton() || interaction.isModalSubmit() ? { customId: interaction.customId.slice(0, 40) } : {}),
+      },
+      'discord interaction',
+    );
     try {
       if (interaction.isChatInputCommand()) await onCommand(interaction);
       else if (interaction.isButton()) await onButton(interaction);
