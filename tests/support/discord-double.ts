@@ -109,6 +109,14 @@ export class DoubleInteraction {
     return this.double.waitFor(() => this.callback, { timeoutMs, what: `a response to interaction ${this.id}` });
   }
 
+  /**
+   * The first ephemeral text the member sees, however it came: an immediate reply (4), or a
+   * deferral (5/6) followed by an edit or a follow-up. For tests that must not depend on timing.
+   */
+  ephemeralText(timeoutMs = 5_000): Promise<string> {
+    return this.double.waitFor(() => this.ephemeralTexts().find((t) => t.length > 0), { timeoutMs, what: `an ephemeral answer to interaction ${this.id}` });
+  }
+
   /** Every ephemeral text the member saw for this interaction (original + follow-ups), in order. */
   ephemeralTexts(): string[] {
     return [this.original, ...this.followups]

@@ -48,9 +48,9 @@ describe('discord: decisions on the admin card', () => {
     const edits = double.message(where.channelId, where.messageId)!.edits;
     const press = double.pressButton(EVE, where, `vm:approve:${requestId}`);
     const cb = await press.response();
-    expect(cb.type).toBe(4);
-    expect(flagsOf(cb.data) & EPHEMERAL).toBe(EPHEMERAL);
-    expect(press.ephemeralTexts()[0]).toContain('Only vmbot admins can approve');
+    expect([4, 5, 6]).toContain(cb.type); // answered at once, or deferred when the machine is slow
+    if (cb.type !== 6) expect(flagsOf(cb.data) & EPHEMERAL).toBe(EPHEMERAL);
+    expect((await press.ephemeralText())).toContain('Only vmbot admins can approve');
     const audit = await w.h.core.store.audit.list({ requestId });
     expect(audit.some((a) => a.action === 'approve_refused' && a.actor.userId === EVE && a.actor.platform === 'discord')).toBe(true);
     expect((await w.h.core.store.requests.get(requestId))?.state).toBe('pending');
@@ -60,7 +60,7 @@ describe('discord: decisions on the admin card', () => {
     // The requester cannot approve their own request either (and is an ordinary member anyway).
     const own = double.pressButton(ALICE, where, `vm:approve:${requestId}`);
     await own.response();
-    expect(own.ephemeralTexts()[0]).toContain('Only vmbot admins');
+    expect((await own.ephemeralText())).toContain('Only vmbot admins');
   });
 
   it('two admins pressing Approve at once make exactly one approval and one job', async () => {
@@ -68,12 +68,15 @@ describe('discord: decisions on the admin card', () => {
     const { requestId, where } = await w.request(ALICE, 'race1');
     const a = double.pressButton(CAROL_ADMIN, where, `vm:approve:${requestId}`);
     const b = double.pressButton(DAVE_ADMIN, where, `vm:approve:${requestId}`);
-    const [ra, rb] = await Promise.all([a.response(), b.response()]);
-    const types = [ra.type, rb.type].sort();
-    expect(types).toEqual([4, 6]); // one silent ack (the card changes), one ephemeral "already approved"
-    const loser = ra.type === 4 ? a : b;
-    expect(flagsOf((ra.type === 4 ? ra : rb).data) & EPHEMERAL).toBe(EPHEMERAL);
-    expect(loser.ephemeralTexts()[0]).toMatch(/already/i);
+    await Promise.all([a.response(), b.response()]);
+    // One press approves (a silent ack: the card changes); the other is told, privately, that
+    // the request was already approved.
+    const told = await double.waitFor(() => {
+      const texts = [a, b].map((x) => x.ephemeralTexts().filter((t) => t.length > 0));
+      return texts.some((t) => t.length > 0) && texts;
+    }, { what: 'the second admin told' });
+    expect(told.map((t) => t.length).sort()).toEqual([0, 1]);
+    expect(told.flat()[0]).toMatch(/already/i);
     const audit = await h.core.store.audit.list({ requestId });
     expect(audit.filter((x) => x.action === 'approve')).toHaveLength(1);
     const jobs = await h.waitFor(async () => {
@@ -88,11 +91,11 @@ describe('discord: decisions on the admin card', () => {
     const { requestId, where } = await w.request(ALICE, 'cancel-me');
     const byEve = double.slashCommand(EVE, 'cancel', { name: 'cancel-me' });
     await byEve.response();
-    expect(byEve.ephemeralTexts()[0]).toContain('Only the member who asked');
+    expect((await byEve.ephemeralText())).toContain('Only the member who asked');
     const i = double.slashCommand(ALICE, 'cancel', { name: 'cancel-me' });
     const cb = await i.response();
-    expect(flagsOf(cb.data) & EPHEMERAL).toBe(EPHEMERAL);
-    expect(i.ephemeralTexts()[0]).toContain('cancelled');
+    if (cb.type !== 6) expect(flagsOf(cb.data) & EPHEMERAL).toBe(EPHEMERAL);
+    expect((await i.ephemeralText())).toContain('cancelled');
     expect((await h.core.store.requests.get(requestId))?.state).toBe('cancelled');
     const card = await double.waitFor(() => {
       const m = double.message(where.channelId, where.messageId)!;
@@ -109,14 +112,14 @@ describe('discord: decisions on the admin card', () => {
 
     const byEve = double.slashCommand(EVE, 'delete', { name: 'del1' });
     await byEve.response();
-    expect(byEve.ephemeralTexts()[0]).toContain('is not your VM');
+    expect((await byEve.ephemeralText())).toContain('is not your VM');
     expect(byEve.original!.components).toEqual([]);
     expect((await h.core.store.requests.get(requestId))?.state).toBe('running');
 
     // The owner is asked to confirm; the deletion starts on the press.
     const i = double.slashCommand(ALICE, 'delete', { name: 'del1' });
     await i.response();
-    expect(i.ephemeralTexts()[0]).toContain('Delete VM **del1**?');
+    expect((await i.ephemeralText())).toContain('Delete VM **del1**?');
     expect((await h.core.store.requests.get(requestId))?.state).toBe('running');
     const confirm = double.pressButton(ALICE, { ephemeralOf: i }, `vm:delete-confirm:${requestId}`);
     expect((await confirm.response()).type).toBe(7);
@@ -149,8 +152,8 @@ describe('discord: a failed VM on the card', () => {
     expect(buttonIds(failed)).toEqual([`vm:retry:${requestId}`, `vm:delete:${requestId}`]);
 
     const byAlice = double.pressButton(ALICE, where, `vm:retry:${requestId}`);
-    expect((await byAlice.response()).type).toBe(4);
-    expect(byAlice.ephemeralTexts()[0]).toContain('Only vmbot admins can retry');
+    expect([4, 6]).toContain((await byAlice.response()).type);
+    expect((await byAlice.ephemeralText())).toContain('Only vmbot admins can retry');
 
     const retry = double.pressButton(DAVE_ADMIN, where, `vm:retry:${requestId}`);
     expect((await retry.response()).type).toBe(6);
