@@ -33,7 +33,7 @@ export interface BuildCoreOptions {
   nomad?: NomadPort;
   publisher?: Publisher;
   /** Workflow tuning and test hooks (card coalescing window, crash points...). */
-  workflow?: Pick<WorkflowDeps, 'coalesceMs' | 'deleteTimeoutMs' | 'maxConcurrentReads' | 'maxConcurrentProvisions' | 'hooks' | 'now'>;
+  workflow?: Pick<WorkflowDeps, 'coalesceMs' | 'deleteTimeoutMs' | 'maxConcurrentReads' | 'maxConcurrentProvisions' | 'liveCheckMs' | 'hooks' | 'now'>;
 }
 
 export async function buildCore(opts: BuildCoreOptions): Promise<Core> {

@@ -32,6 +32,8 @@ export interface WorkflowDeps {
   maxConcurrentReads?: number;
   /** Provisionings talking to Nomad at once (default 4). */
   maxConcurrentProvisions?: number;
+  /** How often running VMs are checked for a vanished job, ms (default 5 min; 0 = only at start). */
+  liveCheckMs?: number;
   hooks?: WorkflowHooks;
 }
 
@@ -58,6 +60,6 @@ export function createWorkflow(deps: WorkflowDeps): VmWorkflow {
       notifier,
       hooks: deps.hooks ?? {},
     },
-    { deleteTimeoutMs: deps.deleteTimeoutMs ?? 300_000, maxConcurrentReads: deps.maxConcurrentReads ?? 4, maxConcurrentProvisions: deps.maxConcurrentProvisions ?? 4 },
+    { deleteTimeoutMs: deps.deleteTimeoutMs ?? 300_000, maxConcurrentReads: deps.maxConcurrentReads ?? 4, maxConcurrentProvisions: deps.maxConcurrentProvisions ?? 4, liveCheckMs: deps.liveCheckMs ?? 300_000 },
   );
 }

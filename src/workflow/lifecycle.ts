@@ -24,6 +24,8 @@ export interface LifecycleOptions {
   maxConcurrentReads: number;
   /** Provisionings (render, publish, submit) running at once. */
   maxConcurrentProvisions: number;
+  /** How often running VMs are checked for a vanished job (0: only at start). */
+  liveCheckMs: number;
 }
 
 const PROVISIONING_STATES: readonly RequestState[] = ['approved', 'provisioning'];
@@ -47,6 +49,7 @@ export class Lifecycle {
   private readonly tasks = new Map<string, Promise<void>>();
   private readonly abort = new AbortController();
   private readonly provisions: Limit;
+  private liveTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly ctx: WorkflowContext,
@@ -84,8 +87,24 @@ export class Lifecycle {
     return task;
   }
 
+  /** Checks running VMs now, then every liveCheckMs (started once, by resume()). */
+  async startLivenessChecks(): Promise<void> {
+    await this.checkRunning().catch((err: unknown) => this.ctx.logger.warn({ err }, 'checking running VMs failed'));
+    if (this.opts.liveCheckMs <= 0 || this.liveTimer || this.closed) return;
+    let checking = false;
+    this.liveTimer = setInterval(() => {
+      if (checking) return;
+      checking = true;
+      this.checkRunning()
+        .catch((err: unknown) => this.ctx.logger.warn({ err }, 'checking running VMs failed'))
+        .finally(() => (checking = false));
+    }, this.opts.liveCheckMs);
+    this.liveTimer.unref();
+  }
+
   async close(): Promise<void> {
     this.abort.abort();
+    if (this.liveTimer) clearInterval(this.liveTimer);
     await this.watcher.close();
     await Promise.allSettled([...this.tasks.values()]);
   }

@@ -25,7 +25,7 @@ export class Workflow implements VmWorkflow {
 
   constructor(
     private readonly ctx: WorkflowContext,
-    opts: { deleteTimeoutMs: number; maxConcurrentReads: number; maxConcurrentProvisions: number },
+    opts: { deleteTimeoutMs: number; maxConcurrentReads: number; maxConcurrentProvisions: number; liveCheckMs: number },
   ) {
     this.lifecycle = new Lifecycle(ctx, opts);
   }
@@ -206,8 +206,8 @@ export class Workflow implements VmWorkflow {
   }
 
   async resume(): Promise<void> {
-    // VMs that ran before the restart: is their job still there?
-    await this.lifecycle.checkRunning().catch((err: unknown) => this.ctx.logger.warn({ err }, 'checking running VMs failed'));
+    // VMs that ran before the restart: is their job still there? (And from now on, periodically.)
+    await this.lifecycle.startLivenessChecks();
     const reqs = await this.ctx.store.requests.list({ states: RESUMABLE_STATES });
     for (const req of reqs) {
       this.ctx.logger.info({ requestId: req.id, name: req.name, state: req.state }, 'resuming');

@@ -22,7 +22,7 @@ import { silentLogger, type Logger } from '../../src/log.js';
 import { buildCore, type Core } from '../../src/app.js';
 import type { Actor, MemberRef, Platform, RequestInput } from '../../src/domain/request.js';
 import type { ChatSurface, MemberNotice, RequestCardView } from '../../src/chat/views.js';
-import type { WorkflowHooks } from '../../src/workflow/index.js';
+import type { WorkflowDeps, WorkflowHooks } from '../../src/workflow/index.js';
 import { startSimCluster, type SimCluster, type SimOptions } from '../../src/nomad/sim/index.js';
 import { createHttpNomad } from '../../src/nomad/http/adapter.js';
 import { createBuiltinPublisher } from '../../src/cloudinit/builtin.js';
@@ -43,6 +43,8 @@ export interface HarnessOptions {
   coalesceMs?: number;
   /** Crash points and other workflow hooks. */
   hooks?: WorkflowHooks;
+  /** Other workflow tuning (e.g. liveCheckMs). */
+  workflow?: Pick<WorkflowDeps, 'liveCheckMs' | 'maxConcurrentProvisions' | 'maxConcurrentReads' | 'deleteTimeoutMs'>;
   /** Reuse a directory (a restarted process: same SQLite file, same NoCloud files). */
   dir?: string;
   /** Reuse a running sim (a restarted vmbot talks to the same cluster). */
@@ -145,7 +147,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       logger,
       nomad,
       publisher,
-      workflow: { coalesceMs: opts.coalesceMs ?? 20, deleteTimeoutMs: 5_000, ...(opts.hooks ? { hooks: opts.hooks } : {}) },
+      workflow: { coalesceMs: opts.coalesceMs ?? 20, deleteTimeoutMs: 5_000, ...opts.workflow, ...(opts.hooks ? { hooks: opts.hooks } : {}) },
     });
   } catch (err) {
     await nocloud.close();

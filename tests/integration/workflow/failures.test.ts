@@ -188,4 +188,13 @@ describe('the watcher', () => {
     await inState(h, id, 'deleted');
     expect((await h.core.store.macs.usage()).used).toBe(1);
   });
+
+  it('while running, a periodic check notices a vanished job', async () => {
+    h = await startHarness({ workflow: { liveCheckMs: 30 } });
+    await h.core.workflow.resume(); // starts the periodic check
+    const id = await approveNew(h, 'purged');
+    const running = await inState(h, id, 'running');
+    await h.core.nomad.stopJob(running.jobId!);
+    await inState(h, id, 'lost');
+  });
 });
