@@ -209,9 +209,12 @@ export class SshConnection {
             await sleep(CHANNEL_RETRY_DELAYS_MS[attempt]!);
             continue;
           }
-          // The channel could not even be opened because the connection went away: nothing ran.
-          if (err instanceof Error && /Not connected|No response from server/i.test(err.message) && attempt < 2) {
-            this.current = undefined;
+          // The channel or its exec request failed because the connection went away (or the
+          // server refused the request): the command never started, so running it again is safe.
+          if (err instanceof Error && /Not connected|No response from server|Unable to exec|closed unexpectedly/i.test(err.message) && attempt < 3) {
+            // Give a dying connection a moment to report its close before choosing one again.
+            await sleep(25 * (attempt + 1));
+            if (!ssh.isConnected() && this.current !== undefined && (await this.current.catch(() => undefined)) === ssh) this.current = undefined;
             continue;
           }
           throw err instanceof SshError ? err : new SshError('channel', `SSH channel to ${this.where} failed: ${(err as Error).message}`, { cause: err });

@@ -308,6 +308,21 @@ describe.each(sshTargets)('SSH transport: $name', (target) => {
     await nomad.close();
   });
 
+  it('survives the connection dropping while a job run is in flight: one job, never half-done', async () => {
+    const nomad = ssh.make();
+    const jobId = `uservm-inflight-${target.kind}`;
+    const submitting = nomad.submitJob(jobHcl(jobId, { requestId: 'req-inflight' }).hcl);
+    // Drop the connection as soon as the command's channel is open.
+    await until('the job run channel', async () => (nomad.stats().active > 0 ? true : undefined));
+    await nomad.connection.disconnect();
+    await expect(submitting).resolves.toMatchObject({ jobId });
+    expect(nomad.stats().connects).toBe(2);
+    expect(sim.control.registrations(jobId)).toBeGreaterThanOrEqual(1);
+    expect(sim.control.jobs().filter((j) => j.id === jobId)).toHaveLength(1);
+    expect(sim.control.allocations(jobId)).toHaveLength(1);
+    await nomad.close();
+  });
+
   it('publishes cloud-init files over SFTP atomically and removes them', async () => {
     const publisher = createSftpPublisher({
       host: ssh.host,
