@@ -82,7 +82,7 @@ export interface RegisteredCommands {
   commands: Array<Record<string, unknown>>;
 }
 
-type InteractionKind = 'command' | 'component' | 'modal';
+type InteractionKind = 'command' | 'autocomplete' | 'component' | 'modal';
 
 /** One interaction the double dispatched, and everything the bot answered to it. */
 export class DoubleInteraction {
@@ -92,6 +92,8 @@ export class DoubleInteraction {
   followups: StoredMessage[] = [];
   /** The modal the bot opened (callback type 9). */
   modal: Record<string, unknown> | undefined;
+  /** The suggestions the bot answered an autocomplete with (callback type 8). */
+  choices: Array<{ name: string; value: string | number }> | undefined;
   readonly createdAt = Date.now();
 
   constructor(
@@ -138,6 +140,8 @@ const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/d
 /** Recorded INTERACTION_CREATE payloads, one per kind of interaction the bot handles. */
 const INTERACTION_FIXTURES: Record<InteractionKind, Record<string, unknown>> = {
   command: fixture('interaction-command.json'),
+  // Autocomplete has the command's shape (type 4, one option marked focused).
+  autocomplete: fixture('interaction-command.json'),
   component: fixture('interaction-button.json'),
   modal: fixture('interaction-modal-submit.json'),
 };
@@ -477,6 +481,18 @@ export class DiscordDouble {
     return this.dispatchInteraction('command', userId, {
       type: 2,
       data: { id: this.commandIds.get(commandName), name: commandName, type: 1, guild_id: this.opts.guildId, options: [{ type: 1, name: sub, options: opts }] },
+    });
+  }
+
+  /** A member is typing option `focused` of `/vm <sub>`: Discord asks the bot for suggestions. */
+  autocomplete(userId: string, sub: string, focused: string, typed: string, commandName = 'vm'): DoubleInteraction {
+    const command = this.findCommand(commandName);
+    const subDef = ((command.options ?? []) as Array<Record<string, unknown>>).find((o) => o.name === sub && o.type === 1);
+    const def = ((subDef?.options ?? []) as Array<Record<string, unknown>>).find((o) => o.name === focused);
+    if (!def?.autocomplete) throw new Error(`double: /${commandName} ${sub} ${focused} does not use autocomplete`);
+    return this.dispatchInteraction('autocomplete', userId, {
+      type: 4,
+      data: { id: this.commandIds.get(commandName), name: commandName, type: 1, guild_id: this.opts.guildId, options: [{ type: 1, name: sub, options: [{ type: def.type, name: focused, value: typed, focused: true }] }] },
     });
   }
 
@@ -850,7 +866,7 @@ export class DiscordDouble {
     if (interaction.callback) throw new ApiError(400, 40060, 'Interaction has already been acknowledged.');
     const type = Number(body.type);
     const data = body.data as Record<string, unknown> | undefined;
-    const allowedTypes: Record<InteractionKind, number[]> = { command: [4, 5, 9], component: [4, 5, 6, 7, 9], modal: [4, 5, 6, 7] };
+    const allowedTypes: Record<InteractionKind, number[]> = { command: [4, 5, 9], autocomplete: [8], component: [4, 5, 6, 7, 9], modal: [4, 5, 6, 7] };
     if (!allowedTypes[interaction.kind].includes(type)) throw invalidForm([{ path: ['type'], code: 'INTERACTION_CALLBACK_TYPE_INVALID', message: `callback type ${type} is not valid for a ${interaction.kind} interaction` }]);
     if ((type === 6 || type === 7) && !interaction.sourceMessage) throw invalidForm([{ path: ['type'], code: 'INTERACTION_CALLBACK_TYPE_INVALID', message: 'no message to update' }]);
     let resource: Record<string, unknown> = { type };
@@ -865,6 +881,17 @@ export class DiscordDouble {
       if (!target) throw new ApiError(404, 10008, 'Unknown Message');
       this.editMessage(target, data ?? {});
       resource = { type, message: this.wireMessage(target) };
+    } else if (type === 8) {
+      const choices = (data?.choices ?? []) as Array<{ name: string; value: string | number }>;
+      const problems: FormProblem[] = [];
+      if (!Array.isArray(choices) || choices.length > 25) problems.push({ path: ['data', 'choices'], code: 'BASE_TYPE_MAX_LENGTH', message: 'Must be 25 or fewer in length.' });
+      else
+        choices.forEach((c, i) => {
+          if (len(c.name) < 1 || len(c.name) > 100) problems.push({ path: ['data', 'choices', String(i), 'name'], code: 'BASE_TYPE_BAD_LENGTH', message: 'Must be between 1 and 100 in length.' });
+          if (typeof c.value === 'string' && len(c.value) > 100) problems.push({ path: ['data', 'choices', String(i), 'value'], code: 'BASE_TYPE_MAX_LENGTH', message: 'Must be 100 or fewer in length.' });
+        });
+      if (problems.length) throw invalidForm(problems);
+      interaction.choices = choices;
     } else if (type === 9) {
       const problems = validateModal(data ?? {});
       if (problems.length) throw invalidForm(problems);
@@ -873,7 +900,7 @@ export class DiscordDouble {
     interaction.callback = { interactionId: id, type, data, at: Date.now() };
     this.callbacks.push(interaction.callback);
     this.changed();
-    return withResponse ? { interaction: { id, type: interaction.kind === 'command' ? 2 : interaction.kind === 'component' ? 3 : 5, response_message_loading: type === 5, response_message_ephemeral: ((Number(data?.flags ?? 0)) & EPHEMERAL) !== 0 }, resource } : undefined;
+    return withResponse ? { interaction: { id, type: { command: 2, autocomplete: 4, component: 3, modal: 5 }[interaction.kind], response_message_loading: type === 5, response_message_ephemeral: ((Number(data?.flags ?? 0)) & EPHEMERAL) !== 0 }, resource } : undefined;
   }
 
   private webhook(method: string, app: string, token: string, messageId: string | undefined, body: Record<string, unknown>): unknown {

@@ -31,6 +31,8 @@ function choices(items: Catalogue['distros']): APIApplicationCommandOptionChoice
 }
 
 const vmName = (description: string) => ({ type: ApplicationCommandOptionType.String, name: 'name', description, required: true, min_length: 1, max_length: NAME_MAX }) as const;
+/** Names of existing VMs are suggested as the member types (Discord autocomplete). */
+const existingVm = (description: string) => ({ ...vmName(description), autocomplete: true }) as const;
 
 /** The body of PUT /applications/:app/(guilds/:guild/)commands: one `/vm` command with subcommands. */
 export function buildCommands(catalogue: Catalogue): RESTPutAPIApplicationCommandsJSONBody {
@@ -53,11 +55,11 @@ export function buildCommands(catalogue: Catalogue): RESTPutAPIApplicationComman
             { type: ApplicationCommandOptionType.String, name: 'size', description: 'CPU and memory', required: true, choices: choices(catalogue.sizes) },
           ],
         },
-        { type: sub, name: 'ip', description: 'The address of a VM', options: [vmName('VM name')] },
+        { type: sub, name: 'ip', description: 'The address of a VM', options: [existingVm('VM name')] },
         { type: sub, name: 'list', description: 'Your VMs (admins: all VMs)' },
-        { type: sub, name: 'status', description: 'State and progress of a VM', options: [vmName('VM name')] },
-        { type: sub, name: 'delete', description: 'Delete a VM', options: [vmName('VM name')] },
-        { type: sub, name: 'cancel', description: 'Withdraw a request that is still waiting for approval', options: [vmName('VM name or request id')] },
+        { type: sub, name: 'status', description: 'State and progress of a VM', options: [existingVm('VM name')] },
+        { type: sub, name: 'delete', description: 'Delete a VM', options: [existingVm('VM name')] },
+        { type: sub, name: 'cancel', description: 'Withdraw a request that is still waiting for approval', options: [existingVm('VM name or request id')] },
         { type: sub, name: 'help', description: 'What vmbot can do' },
       ],
     },

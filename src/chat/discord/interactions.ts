@@ -7,6 +7,7 @@ import {
   ComponentType,
   MessageFlags,
   type APIEmbed,
+  type AutocompleteInteraction,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
   type Interaction,
@@ -21,7 +22,7 @@ import { actorFrom } from './actor.js';
 import { COMMAND_NAME, FORM_FIELDS, denyModal, requestModal } from './commands.js';
 import { buttonId, parseCustomId, requestFormModalId } from './custom-ids.js';
 import { HELP_TEXT, listEmbed, problemsText, vmEmbed, type ButtonRow } from './draw.js';
-import { inert, noPings } from './mentions.js';
+import { clip, inert, noPings } from './mentions.js';
 import { within, withDeferral } from './respond.js';
 
 export interface RouterDeps {
@@ -40,6 +41,8 @@ interface Answer {
 
 /** A modal must be the first answer, so its prefill cannot wait long. */
 const PREFILL_WAIT_MS = 1_500;
+/** Discord shows at most 25 autocomplete choices. */
+const MAX_SUGGESTIONS = 25;
 
 /** "Delete VM x?" with a confirmation button (the deletion itself happens on the press). */
 function deleteOffer(requestId: string, vmName: string): Answer {
@@ -185,19 +188,37 @@ export function createInteractionRouter(deps: RouterDeps): (interaction: Interac
     await interaction.reply({ content: 'This form is not one vmbot knows; start again with `/vm request`.', flags: MessageFlags.Ephemeral, allowedMentions: noPings() });
   }
 
+  /**
+   * Suggests the member's VMs (an admin's: all) matching what they typed. Discord allows no
+   * deferral here, so a slow list gives no suggestions rather than a late answer.
+   */
+  async function onAutocomplete(interaction: AutocompleteInteraction): Promise<void> {
+    const actor = actorFrom(interaction);
+    const typed = interaction.options.getFocused().trim().toLowerCase();
+    const sub = interaction.options.getSubcommand(false);
+    const listed = await within(workflow.list(actor), PREFILL_WAIT_MS, { ok: true as const, value: [] as VmSummaryView[] });
+    const vms = listed.ok ? listed.value : [];
+    const choices = vms
+      .filter((vm) => (sub === 'cancel' ? vm.state === 'pending' : true) && vm.name.includes(typed))
+      .slice(0, MAX_SUGGESTIONS)
+      .map((vm) => ({ name: clip(`${vm.name} — ${vm.stateLabel}`, 100), value: vm.name }));
+    await interaction.respond(choices);
+  }
+
   return async (interaction) => {
     // What came in and from whom; never the token, never member text.
     logger.debug(
       {
         interactionId: interaction.id,
         userId: interaction.user.id,
-        ...(interaction.isChatInputCommand() ? { command: `${interaction.commandName} ${interaction.options.getSubcommand(false) ?? ''}`.trim() } : {}),
+        ...(interaction.isChatInputCommand() || interaction.isAutocomplete() ? { command: `${interaction.commandName} ${interaction.options.getSubcommand(false) ?? ''}`.trim() } : {}),
         ...(interaction.isButton() || interaction.isModalSubmit() ? { customId: interaction.customId.slice(0, 40) } : {}),
       },
       'discord interaction',
     );
     try {
-      if (interaction.isChatInputCommand()) await onCommand(interaction);
+      if (interaction.isAutocomplete()) await onAutocomplete(interaction);
+      else if (interaction.isChatInputCommand()) await onCommand(interaction);
       else if (interaction.isButton()) await onButton(interaction);
       else if (interaction.isModalSubmit()) await onModal(interaction);
     } catch (err) {

@@ -72,6 +72,20 @@ describe('discord: members', () => {
     expect(all.original!.pinged).toEqual({ users: [], roles: [], everyone: false });
   });
 
+  it('suggests the member\'s own VM names as they type (autocomplete), only pending ones for cancel', async () => {
+    const { double } = w;
+    await w.request(EVE, 'eve-auto1', { login: 'eve' });
+    const ip = double.autocomplete(EVE, 'ip', 'name', 'auto');
+    expect((await ip.response()).type).toBe(8);
+    expect(ip.choices).toEqual([{ name: 'eve-auto1 — Waiting for approval', value: 'eve-auto1' }]);
+    const someoneElse = double.autocomplete(ALICE, 'status', 'name', 'eve');
+    await someoneElse.response();
+    expect(someoneElse.choices).toEqual([]);
+    const admin = double.autocomplete(CAROL_ADMIN, 'cancel', 'name', 'eve-auto');
+    await admin.response();
+    expect(admin.choices!.map((c) => c.value)).toEqual(['eve-auto1']);
+  });
+
   it('shows every form problem to the member only, and stores nothing', async () => {
     const { double, h } = w;
     const before = (await h.core.store.requests.list()).length;
