@@ -451,7 +451,7 @@ describe('SSH transport: only through the ssh2 double', () => {
   });
 
   it('waits and retries when the server refuses a channel (OpenSSH frees slots late)', async () => {
-    const double = await startTestSshServer({ nomadAddr: sim.url, token: TOKEN, maxSessions: 2, slotFreeDelayMs: 40 });
+    const double = await startTestSshServer({ nomadAddr: sim.url, token: TOKEN, maxSessions: 2, slotFreeDelayMs: 150 });
     const nomad = withMake({ ...sshEnvOf(double, '~/.nomad-token', '/', double.sftpRoot), double }).make({ maxChannels: 2 });
     const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => nomad.getJob(`uservm-slot-${i}`)));
     expect(answers.every((a) => a === null)).toBe(true);
