@@ -270,6 +270,27 @@ describe('cards', () => {
     expect(draws[0]!.progress.find((p) => p.step === 'submitted')?.status).toBe('done');
   });
 
+  it('a request’s card and notices go to the surface of its own platform; onCard sees all', async () => {
+    h = await startHarness();
+    const slack = new RecordingSurface('slack');
+    const discord = new RecordingSurface('discord');
+    const web: string[] = [];
+    h.core.workflow.attachSurface(slack);
+    h.core.workflow.attachSurface(discord);
+    h.core.workflow.onCard((card) => web.push(card.requestId));
+    const fromSlack = await submit(h, 'from-slack');
+    const d = await h.core.workflow.submitRequest(h.member('500000000000000001', 'discord'), h.input({ name: 'from-discord' }));
+    if (!d.ok) throw new Error('submit failed');
+    const fromDiscord = d.value.requestId;
+    await h.waitFor(() => slack.drawsFor(fromSlack).length > 0 && discord.drawsFor(fromDiscord).length > 0, { what: 'both cards' });
+    expect(slack.drawsFor(fromDiscord)).toEqual([]);
+    expect(discord.drawsFor(fromSlack)).toEqual([]);
+    expect(discord.noticesFor(fromDiscord).map((n) => n.kind)).toEqual(['requested']);
+    expect(slack.noticesFor(fromDiscord)).toEqual([]);
+    await h.waitFor(() => web.includes(fromSlack) && web.includes(fromDiscord), { what: 'both cards on onCard' });
+    expect(await h.core.store.cards.get(fromDiscord, 'discord')).toBe('card-1');
+  });
+
   it('a failing surface never fails a request', async () => {
     h = await startHarness();
     const surface = new RecordingSurface('slack');
