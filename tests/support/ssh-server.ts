@@ -26,9 +26,15 @@ export interface KeyPair {
 }
 
 export function generateKeyPair(): KeyPair {
-  const { private: privateKey, public: publicKey } = utils.generateKeyPairSync('ed25519');
-  const parsed = utils.parseKey(publicKey) as ParsedKey;
-  return { privateKey, publicKey, fingerprint: fingerprintOf(parsed.getPublicSSH()) };
+  // ssh2's generator drops a leading zero byte of the ed25519 public key now and then (about
+  // 1 key in 300), writing a 31-byte key that parseKey then rejects: draw again.
+  for (;;) {
+    const { private: privateKey, public: publicKey } = utils.generateKeyPairSync('ed25519');
+    const parsed = utils.parseKey(publicKey);
+    const priv = utils.parseKey(privateKey);
+    if (parsed instanceof Error || Array.isArray(parsed) || priv instanceof Error || Array.isArray(priv)) continue;
+    return { privateKey, publicKey, fingerprint: fingerprintOf((parsed as ParsedKey).getPublicSSH()) };
+  }
 }
 
 export interface TestSshServerOptions {

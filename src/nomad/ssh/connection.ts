@@ -93,6 +93,8 @@ export class SshConnection {
   private readonly verification: HostVerification;
   private readonly where: string;
   private current: Promise<NodeSSH> | undefined;
+  /** The connection `current` resolved to, so a late close of an older one is ignored. */
+  private live: NodeSSH | undefined;
   private closed = false;
   private connects = 0;
 
@@ -136,7 +138,10 @@ export class SshConnection {
   private session(): Promise<NodeSSH> {
     if (this.closed) return Promise.reject(new SshError('dropped', `SSH connection to ${this.where} is closed`));
     if (!this.current) {
-      const attempt = this.connectWithBackoff();
+      const attempt = this.connectWithBackoff().then((ssh) => {
+        if (this.current === attempt) this.live = ssh;
+        return ssh;
+      });
       this.current = attempt;
       // A failed attempt must not be cached: the next command tries again.
       attempt.catch(() => {
@@ -180,7 +185,9 @@ export class SshConnection {
     // node-ssh only listens for errors while connecting; without this a later reset would
     // crash the process. A dropped connection is forgotten so the next command reconnects.
     const forget = () => {
-      if (this.current && ssh.connection === null) this.current = undefined;
+      if (this.live !== ssh) return;
+      this.live = undefined;
+      this.current = undefined;
     };
     client.on('error', (err: Error) => {
       this.opts.logger?.warn({ err: err.message }, 'SSH connection error');
@@ -214,7 +221,10 @@ export class SshConnection {
           if (err instanceof Error && /Not connected|No response from server|Unable to exec|closed unexpectedly/i.test(err.message) && attempt < 3) {
             // Give a dying connection a moment to report its close before choosing one again.
             await sleep(25 * (attempt + 1));
-            if (!ssh.isConnected() && this.current !== undefined && (await this.current.catch(() => undefined)) === ssh) this.current = undefined;
+            if (!ssh.isConnected() && this.live === ssh) {
+              this.live = undefined;
+              this.current = undefined;
+            }
             continue;
           }
           throw err instanceof SshError ? err : new SshError('channel', `SSH channel to ${this.where} failed: ${(err as Error).message}`, { cause: err });
@@ -282,6 +292,7 @@ export class SshConnection {
   async disconnect(): Promise<void> {
     const current = this.current;
     this.current = undefined;
+    this.live = undefined;
     if (current) (await current.catch(() => undefined))?.connection?.end();
   }
 
@@ -294,6 +305,7 @@ export class SshConnection {
     this.closed = true;
     const current = this.current;
     this.current = undefined;
+    this.live = undefined;
     if (!current) return;
     try {
       (await current).dispose();

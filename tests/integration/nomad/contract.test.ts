@@ -320,6 +320,10 @@ describe.each(sshTargets)('SSH transport: $name', (target) => {
     expect(sim.control.registrations(jobId)).toBeGreaterThanOrEqual(1);
     expect(sim.control.jobs().filter((j) => j.id === jobId)).toHaveLength(1);
     expect(sim.control.allocations(jobId)).toHaveLength(1);
+    // The old connection's late close must not discard the new one.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await nomad.getJob(jobId)).not.toBeNull();
+    expect(nomad.stats().connects).toBe(2);
     await nomad.close();
   });
 
