@@ -5,7 +5,10 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPublisher } from '../../../src/cloudinit/index.js';
 import { createSftpPublisher } from '../../../src/cloudinit/sftp.js';
+import { parseConfig } from '../../../src/config/load.js';
+import { silentLogger } from '../../../src/log.js';
 import { createHttpNomad } from '../../../src/nomad/http/adapter.js';
 import { NomadError, VM_TASK_NAME, type NomadPort } from '../../../src/nomad/port.js';
 import { startSimCluster, type SimCluster } from '../../../src/nomad/sim/index.js';
@@ -451,6 +454,33 @@ describe('SSH transport: only through the ssh2 double', () => {
     } finally {
       await nomad.close();
       await cut.close();
+    }
+  });
+
+  it('createPublisher builds the SFTP publisher from cloudInit.sftp', async () => {
+    const double = await startTestSshServer({ nomadAddr: sim.url, token: TOKEN });
+    const tmp = await makeTempDir('sftp-config');
+    const keyPath = join(tmp.dir, 'id_ed25519');
+    writeFileSync(keyPath, double.clientKey.privateKey, { mode: 0o600 });
+    const config = parseConfig({
+      nomad: { adapter: 'http' },
+      cloudInit: {
+        publish: 'sftp',
+        sftp: { host: double.host, port: double.port, user: double.user, privateKeyPath: keyPath, hostKeyFingerprint: double.hostKey.fingerprint, dir: '/storage/nomad/vm-resources', publicUrl: 'http://vm-resources.service.consul:8000/res' },
+      },
+    });
+    const publisher = await createPublisher(config, silentLogger);
+    try {
+      const vm = { requestId: 'r', vmName: 'cfg-vm', seedToken: 't'.repeat(32) };
+      expect(publisher.seedUrl(vm)).toBe('http://vm-resources.service.consul:8000/res/cfg-vm/');
+      await publisher.publish(vm, { metaData: 'instance-id: cfg-vm\n', userData: '#cloud-config\n' });
+      expect(readFileSync(join(double.sftpRoot, 'storage/nomad/vm-resources/cfg-vm/user-data'), 'utf8')).toBe('#cloud-config\n');
+      // A name that would leave the folder never reaches the server.
+      await expect(publisher.publish({ ...vm, vmName: '../etc' }, { metaData: '', userData: '' })).rejects.toMatchObject({ code: 'publish_failed' });
+    } finally {
+      await publisher.close();
+      await double.close();
+      await tmp.cleanup();
     }
   });
 
