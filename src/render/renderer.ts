@@ -2,8 +2,10 @@
 // render() is pure, templates + variables -> text. One Handlebars environment holds our
 // helpers; nothing is HTML-escaped (none of the targets is HTML): every printed value goes
 // through the escaping helper of its file's language instead (see check.ts).
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import { VmbotError } from '../domain/problem.js';
 import { checkTemplate, ESCAPING_HELPERS, VALUE_HELPERS } from './check.js';
@@ -113,7 +115,21 @@ async function loadOne(env: typeof Handlebars, dir: string, file: string): Promi
 }
 
 /** Reads and checks the three templates once; refuses unsafe ones (see docs/templates.md). */
-export async function loadRenderer(templatesDir: string): Promise<Renderer> {
+/** The templates shipped with vmbot (repo/templates, from src/render or dist/render alike). */
+export const BUNDLED_TEMPLATES_DIR = fileURLToPath(new URL('../../templates', import.meta.url));
+
+/**
+ * The default `templates.dir` is relative ("templates"): it means the working directory's copy when
+ * there is one (admins customise it there), else the templates shipped with vmbot, so that
+ * `vmbot` works from any directory without copying them.
+ */
+export function resolveTemplatesDir(templatesDir: string): string {
+  if (templatesDir === 'templates' && !existsSync(join(templatesDir, TEMPLATE_FILES.job))) return BUNDLED_TEMPLATES_DIR;
+  return templatesDir;
+}
+
+export async function loadRenderer(configuredDir: string): Promise<Renderer> {
+  const templatesDir = resolveTemplatesDir(configuredDir);
   const env = createEnvironment();
   const [job, userData, metaData] = await Promise.all([
     loadOne(env, templatesDir, TEMPLATE_FILES.job),
