@@ -97,7 +97,18 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
+let parserWarm: Promise<void> | undefined;
+function warmHclParser(): Promise<void> {
+  parserWarm ??= import('@cdktf/hcl2json').then(async ({ parse }) => {
+    await parse('warm.hcl', 'job "warm" {}');
+  });
+  return parserWarm;
+}
+
 export async function startSimCluster(opts: SimOptions = {}): Promise<SimCluster> {
+  // Loading HashiCorp's parser compiles a Go wasm module and blocks the event loop for a
+  // second or more; do it before listening so the first job submitted is not the one that pays.
+  await warmHclParser();
   const subnet = parseSubnet(opts.subnet ?? '10.10.0.0/24');
   const state = new SimClusterState({
     subnet,
