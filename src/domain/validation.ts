@@ -1,14 +1,19 @@
 // Validation of what a member fills in (DESIGN §3, §4). Pure: no I/O, no adapters.
 // Everything a template or a command line ever sees has passed through here, so the
 // rules are strict on purpose, and every refusal says what to type instead.
-import type { DistroConfig, SizeConfig } from '../config/schema.js';
 import { fail, ok, problem, type Problem, type Result } from './problem.js';
 import type { RequestInput } from './request.js';
 import { parseSshKeys } from './sshkeys.js';
 
+/** One entry of the configured catalogue; validation needs only its name. */
+export interface CatalogChoice {
+  name: string;
+}
+
+/** What a request is checked against: the configured distros and sizes (config's entries fit). */
 export interface Catalog {
-  distros: DistroConfig[];
-  sizes: SizeConfig[];
+  distros: ReadonlyArray<CatalogChoice>;
+  sizes: ReadonlyArray<CatalogChoice>;
   jobPrefix: string;
 }
 
