@@ -2,22 +2,11 @@
 // are checked with zod before they reach the workflow; Nomad's errors become NomadError
 // codes (src/nomad/port.ts).
 import { z } from 'zod';
-import type { Logger } from '../../log.js';
 import { NomadError, type AllocationInfo, type JobInfo, type JobSummary, type LogChunk, type NomadPort, type SubmitResult, type TaskState } from '../port.js';
-import { NomadTransport, type Reply, type RequestSpec } from './transport.js';
+import { NomadTransport, type Reply, type RequestSpec, type TransportOptions } from './transport.js';
 
-export interface HttpNomadOptions {
-  address: string;
-  token?: string;
-  caCert?: string;
-  clientCert?: string;
-  clientKey?: string;
-  timeoutMs?: number;
-  retries?: number;
-  /** First retry delay in ms (doubles per attempt, with jitter). */
-  backoffMs?: number;
-  logger?: Logger;
-}
+/** The adapter adds nothing to how it reaches Nomad: its options are the transport's. */
+export type HttpNomadOptions = TransportOptions;
 
 const meta = z.record(z.string(), z.string()).nullish().transform((m) => m ?? {});
 
