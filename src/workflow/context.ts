@@ -9,8 +9,8 @@ import type { Renderer } from '../render/types.js';
 import type { Store } from '../store/types.js';
 import type { Notifier } from './notifier.js';
 
-/** The points between provisioning/deletion steps; a crash test kills the process at one. */
-export const STEPS = [
+/** The points between provisioning steps, in order; a crash test kills the process at each. */
+export const PROVISION_STEPS = [
   'after_approve',
   'after_provisioning',
   'after_mac_allocate',
@@ -22,10 +22,10 @@ export const STEPS = [
   'after_submit_recorded',
   'after_allocation',
   'after_address',
-  'after_stop',
-  'after_unpublish',
-  'after_release',
 ] as const;
+/** The points between deletion steps, in order. */
+export const DELETE_STEPS = ['after_stop', 'after_unpublish', 'after_release'] as const;
+export const STEPS = [...PROVISION_STEPS, ...DELETE_STEPS] as const;
 export type Step = (typeof STEPS)[number];
 
 export interface WorkflowHooks {

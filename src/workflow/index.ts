@@ -13,7 +13,7 @@ import { Notifier } from './notifier.js';
 import { Workflow } from './workflow.js';
 
 export type { VmWorkflow } from './api.js';
-export { STEPS, type Step, type WorkflowHooks } from './context.js';
+export { DELETE_STEPS, PROVISION_STEPS, STEPS, type Step, type WorkflowHooks } from './context.js';
 
 export interface WorkflowDeps {
   config: Config;

@@ -7,7 +7,7 @@
 //   const h = await startHarness();
 //   const r = await h.core.workflow.submitRequest(h.member(), h.input({ name: 'vm1' }));
 //   await h.core.workflow.approve(h.admin(), id);
-//   const vm = await h.waitFor(async () => { const v = await h.core.store.requests.get(id); return v?.state === 'running' && v; }, { what: 'vm1 running' });
+//   const vm = await h.inState(id, 'running');
 //   await h.close();
 //
 // Admins configured by default: Slack users UADMIN1/UADMIN2 (group S0ADMINS), Discord role
@@ -20,7 +20,8 @@ import { parseConfig } from '../../src/config/load.js';
 import type { Config, ConfigInput } from '../../src/config/schema.js';
 import { silentLogger, type Logger } from '../../src/log.js';
 import { buildCore, type Core } from '../../src/app.js';
-import type { Actor, MemberRef, Platform, RequestInput } from '../../src/domain/request.js';
+import type { Actor, MemberRef, Platform, RequestInput, VmRequest } from '../../src/domain/request.js';
+import type { RequestState } from '../../src/domain/states.js';
 import type { ChatSurface, MemberNotice, RequestCardView } from '../../src/chat/views.js';
 import type { WorkflowDeps, WorkflowHooks } from '../../src/workflow/index.js';
 import { startSimCluster, type SimCluster, type SimOptions } from '../../src/nomad/sim/index.js';
@@ -62,6 +63,8 @@ export interface Harness {
   config: Config;
   /** Polls fn (every 10 ms) until it returns a truthy value; throws naming `what` at the deadline (default 10 s). */
   waitFor<T>(fn: () => Promise<T | undefined | false | null> | T | undefined | false | null, opts?: { timeoutMs?: number; what?: string }): Promise<T>;
+  /** Waits until the request is in `state` (default deadline 10 s) and returns it. */
+  inState(id: string, state: RequestState, timeoutMs?: number): Promise<VmRequest>;
   /** An actor on a platform (default: Slack member U1). */
   member(userId?: string, platform?: Platform): Actor;
   /** A configured admin (Slack UADMIN1 unless told otherwise). */
@@ -163,6 +166,14 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     dir,
     config,
     waitFor,
+    inState: (id, state, timeoutMs = 10_000) =>
+      waitFor(
+        async () => {
+          const req = await core.store.requests.get(id);
+          return req?.state === state ? req : undefined;
+        },
+        { what: `request ${id} to be ${state}`, timeoutMs },
+      ),
     member: (userId = 'U1', platform = 'slack') => ({ platform, userId, groups: [] }),
     admin: (userId, platform = 'slack') => {
       if (platform === 'discord') return { platform, userId: userId ?? '400000000000000001', groups: ['role-admin'] };

@@ -8,28 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimCluster, type SimCluster } from '../../../src/nomad/sim/index.js';
 import { harnessConfigInput, startHarness, TEST_SSH_KEY } from '../../support/harness.js';
 import { makeTempDir } from '../../support/tmp.js';
-import type { Step } from '../../../src/workflow/index.js';
+import { DELETE_STEPS, PROVISION_STEPS, type Step } from '../../../src/workflow/index.js';
 import { Limit } from '../../../src/workflow/limit.js';
 
 const CHILD = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 /** Child and restarted parent must render the same seed URL (the job spec must not change). */
 const PUBLIC_URL = 'http://127.0.0.1:8000';
-
-const PROVISION_STEPS: Step[] = [
-  'after_approve',
-  'after_provisioning',
-  'after_mac_allocate',
-  'after_mac',
-  'after_render',
-  'after_publish',
-  'after_job_check',
-  'after_submit',
-  'after_submit_recorded',
-  'after_allocation',
-  'after_address',
-];
-const DELETE_STEPS: Step[] = ['after_stop', 'after_unpublish', 'after_release'];
 
 /** Child processes at once: each loads the whole core (two cores on CI). */
 const children = new Limit(3);
@@ -104,6 +89,7 @@ async function crashAndResume(step: Step, scenario: 'provision' | 'delete', inde
 }
 
 describe('a crash between steps, then a restart', () => {
+  // Every step the workflow marks: a new step is crash-tested without touching this file.
   const cases: Array<[Step, 'provision' | 'delete']> = [...PROVISION_STEPS.map((s) => [s, 'provision'] as [Step, 'provision']), ...DELETE_STEPS.map((s) => [s, 'delete'] as [Step, 'delete'])];
   it.concurrent.each(cases.map(([step, scenario], index) => ({ step, scenario, index })))('$scenario: killed $step', async ({ step, scenario, index }) => {
     await crashAndResume(step, scenario, index);

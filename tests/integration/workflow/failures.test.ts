@@ -3,8 +3,6 @@
 // cause is gone. Also the watcher's own failures: task failure, reschedule, ip timeout.
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHarness, RecordingSurface, type Harness } from '../../support/harness.js';
-import type { VmRequest } from '../../../src/domain/request.js';
-import type { RequestState } from '../../../src/domain/states.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -20,16 +18,6 @@ async function approveNew(harness: Harness, name: string): Promise<string> {
   return result.value.requestId;
 }
 
-function inState(harness: Harness, id: string, state: RequestState, timeoutMs = 10_000): Promise<VmRequest> {
-  return harness.waitFor(
-    async () => {
-      const req = await harness.core.store.requests.get(id);
-      return req?.state === state ? req : undefined;
-    },
-    { what: `request ${id} to be ${state}`, timeoutMs },
-  );
-}
-
 describe('provisioning failures', () => {
   it('pool exhausted → failed → a MAC is freed → Retry → running', async () => {
     // A pool of two MACs, one of them reserved: room for one VM.
@@ -37,10 +25,10 @@ describe('provisioning failures', () => {
     const surface = new RecordingSurface('slack');
     h.core.workflow.attachSurface(surface);
     const first = await approveNew(h, 'first');
-    await inState(h, first, 'running');
+    await h.inState(first, 'running');
 
     const second = await approveNew(h, 'second');
-    const failed = await inState(h, second, 'failed');
+    const failed = await h.inState(second, 'failed');
     expect(failed.failure?.code).toBe('pool_exhausted');
     expect(failed.mac).toBeNull();
     expect(h.sim.control.registrations('uservm-second')).toBe(0);
@@ -54,10 +42,10 @@ describe('provisioning failures', () => {
     expect(!byMember.ok && byMember.problems[0]?.code).toBe('forbidden');
 
     await h.core.workflow.delete(h.admin(), 'first');
-    await inState(h, first, 'deleted');
+    await h.inState(first, 'deleted');
     const retried = await h.core.workflow.retry(h.admin(), second);
     expect(retried.ok).toBe(true);
-    const running = await inState(h, second, 'running');
+    const running = await h.inState(second, 'running');
     expect(running.mac).toBe('52:54:84:ba:49:00');
     expect(running.failure).toBeNull();
     // Retry twice (a double click) makes one decision.
@@ -69,7 +57,7 @@ describe('provisioning failures', () => {
     h = await startHarness();
     h.sim.control.failRequests('always');
     const id = await approveNew(h, 'flaky');
-    const failed = await inState(h, id, 'failed');
+    const failed = await h.inState(id, 'failed');
     expect(failed.failure?.code).toMatch(/^nomad_/);
     expect(failed.failure?.message).toMatch(/Retry/);
     expect(failed.mac).toBe('52:54:84:ba:49:00');
@@ -77,7 +65,7 @@ describe('provisioning failures', () => {
 
     h.sim.control.failRequests('off');
     expect((await h.core.workflow.retry(h.admin(), id)).ok).toBe(true);
-    const running = await inState(h, id, 'running');
+    const running = await h.inState(id, 'running');
     expect(running.mac).toBe(failed.mac);
     expect(running.jobId).toBe(failed.jobId);
     expect(h.sim.control.jobs().filter((j) => j.id === 'uservm-flaky')).toHaveLength(1);
@@ -88,11 +76,11 @@ describe('provisioning failures', () => {
     h = await startHarness({ nomadTimeoutMs: 1_000 });
     h.sim.control.hang(true);
     const id = await approveNew(h, 'hung');
-    const failed = await inState(h, id, 'failed');
+    const failed = await h.inState(id, 'failed');
     expect(failed.failure?.code).toBe('nomad_unreachable');
     h.sim.control.hang(false);
     expect((await h.core.workflow.retry(h.admin(), id)).ok).toBe(true);
-    await inState(h, id, 'running');
+    await h.inState(id, 'running');
   });
 
   it('a job of the same name that vmbot did not make is never overwritten', async () => {
@@ -114,7 +102,7 @@ describe('provisioning failures', () => {
     ].join('\n');
     await h.core.nomad.submitJob(handMade);
     const id = await approveNew(h, 'clash');
-    const failed = await inState(h, id, 'failed');
+    const failed = await h.inState(id, 'failed');
     expect(failed.failure?.code).toBe('name_taken');
     expect(failed.failure?.message).toMatch(/uservm-clash.*hand-made/);
     expect(h.sim.control.registrations('uservm-clash')).toBe(1);
@@ -127,11 +115,11 @@ describe('the watcher', () => {
     h = await startHarness();
     h.sim.control.failNextTask('uservm-broken', 'failed to start task: qemu: image not found');
     const id = await approveNew(h, 'broken');
-    const failed = await inState(h, id, 'failed');
+    const failed = await h.inState(id, 'failed');
     expect(failed.failure).toMatchObject({ code: 'task_failed' });
     expect(failed.failure?.message).toContain('failed to start task: qemu: image not found');
     expect((await h.core.workflow.retry(h.admin(), id)).ok).toBe(true);
-    const running = await inState(h, id, 'running');
+    const running = await h.inState(id, 'running');
     expect(running.mac).toBe(failed.mac);
     expect(h.sim.control.registrations('uservm-broken')).toBe(2);
   });
@@ -150,7 +138,7 @@ describe('the watcher', () => {
     );
     h.sim.control.setBootDelay(50);
     const next = h.sim.control.reschedule('uservm-moving');
-    const running = await inState(h, id, 'running');
+    const running = await h.inState(id, 'running');
     expect(running.allocId).toBe(next);
     expect(running.allocId).not.toBe(booting.allocId);
     expect(running.address?.ipv4).toMatch(/^10\.10\.0\./);
@@ -162,7 +150,7 @@ describe('the watcher', () => {
     h = await startHarness({ config: { nomad: { ipTimeout: 600 } } });
     h.sim.control.neverPrintAddress('uservm-silent');
     const id = await approveNew(h, 'silent');
-    const failed = await inState(h, id, 'failed');
+    const failed = await h.inState(id, 'failed');
     expect(failed.failure?.code).toBe('ip_timeout');
     expect(failed.failure?.consoleTail?.length).toBeGreaterThan(0);
     expect(failed.failure?.consoleTail?.length).toBeLessThanOrEqual(20);
@@ -174,9 +162,9 @@ describe('the watcher', () => {
     const surface = new RecordingSurface('slack');
     h.core.workflow.attachSurface(surface);
     const id = await approveNew(h, 'gone');
-    const running = await inState(h, id, 'running');
+    const running = await h.inState(id, 'running');
     const other = await approveNew(h, 'stays');
-    await inState(h, other, 'running');
+    await h.inState(other, 'running');
     await h.core.nomad.stopJob(running.jobId!); // purged by hand behind vmbot's back
     await h.core.workflow.resume();
     expect((await h.core.store.requests.get(id))?.state).toBe('lost');
@@ -185,7 +173,7 @@ describe('the watcher', () => {
     const audit = await h.core.store.audit.list({ requestId: id });
     expect(audit.find((a) => a.action === 'state:running->lost')?.detail).toBe('job uservm-gone is gone from Nomad');
     expect((await h.core.workflow.delete(h.member(), 'gone')).ok).toBe(true);
-    await inState(h, id, 'deleted');
+    await h.inState(id, 'deleted');
     expect((await h.core.store.macs.usage()).used).toBe(1);
   });
 
@@ -193,8 +181,8 @@ describe('the watcher', () => {
     h = await startHarness({ workflow: { liveCheckMs: 30 } });
     await h.core.workflow.resume(); // starts the periodic check
     const id = await approveNew(h, 'purged');
-    const running = await inState(h, id, 'running');
+    const running = await h.inState(id, 'running');
     await h.core.nomad.stopJob(running.jobId!);
-    await inState(h, id, 'lost');
+    await h.inState(id, 'lost');
   });
 });

@@ -2,8 +2,6 @@
 // over HTTP, a real SQLite file and the built-in NoCloud publisher (tests/support/harness).
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHarness, RecordingSurface, type Harness } from '../../support/harness.js';
-import type { VmRequest } from '../../../src/domain/request.js';
-import type { RequestState } from '../../../src/domain/states.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -15,16 +13,6 @@ async function submit(harness: Harness, name = 'my-vm', userId = 'U1'): Promise<
   const result = await harness.core.workflow.submitRequest(harness.member(userId), harness.input({ name }));
   if (!result.ok) throw new Error(`submit refused: ${JSON.stringify(result.problems)}`);
   return result.value.requestId;
-}
-
-function inState(harness: Harness, id: string, state: RequestState, timeoutMs = 10_000): Promise<VmRequest> {
-  return harness.waitFor(
-    async () => {
-      const req = await harness.core.store.requests.get(id);
-      return req?.state === state ? req : undefined;
-    },
-    { what: `request ${id} to be ${state}`, timeoutMs },
-  );
 }
 
 describe('the life of a VM', () => {
@@ -42,7 +30,7 @@ describe('the life of a VM', () => {
 
     const approved = await wf.approve(h.admin(), id);
     expect(approved.ok).toBe(true);
-    const running = await inState(h, id, 'running');
+    const running = await h.inState(id, 'running');
     expect(running.mac).toBe('52:54:84:ba:49:00'); // lowest free; :01 is reserved
     expect(running.jobId).toBe('uservm-my-vm');
     expect(running.address?.ipv4).toMatch(/^10\.10\.0\.\d+$/);
@@ -80,7 +68,7 @@ describe('the life of a VM', () => {
 
     const del = await wf.delete(h.member(), 'my-vm');
     expect(del.ok && del.value.state).toBe('deleting');
-    const deleted = await inState(h, id, 'deleted');
+    const deleted = await h.inState(id, 'deleted');
     expect(deleted.state).toBe('deleted');
     expect(h.sim.control.jobs().find((j) => j.id === 'uservm-my-vm')).toBeUndefined();
     expect(h.sim.control.allocations('uservm-my-vm').filter((a) => a.ClientStatus === 'running')).toEqual([]);
@@ -97,7 +85,7 @@ describe('the life of a VM', () => {
     // The name is free again; the next VM takes the lowest free MAC, the one just released.
     const again = await submit(h, 'my-vm');
     await wf.approve(h.admin(), again);
-    expect((await inState(h, again, 'running')).mac).toBe('52:54:84:ba:49:00');
+    expect((await h.inState(again, 'running')).mac).toBe('52:54:84:ba:49:00');
   });
 
   it('refuses an invalid form field by field and stores nothing', async () => {
@@ -239,12 +227,12 @@ describe('who sees what', () => {
     expect(!missing.ok && missing.problems[0]?.code).toBe('not_found');
 
     await h.core.workflow.approve(h.admin(), a);
-    await inState(h, a, 'running');
+    await h.inState(a, 'running');
     const del = await h.core.workflow.delete(h.member('U2'), 'vm-a');
     expect(!del.ok && del.problems[0]?.code).toBe('forbidden');
     expect((await h.core.store.audit.list({ requestId: a })).some((x) => x.action === 'delete_refused')).toBe(true);
     expect((await h.core.workflow.delete(h.admin(), 'vm-a')).ok).toBe(true);
-    await inState(h, a, 'deleted');
+    await h.inState(a, 'deleted');
   });
 });
 
@@ -298,6 +286,6 @@ describe('cards', () => {
     h.core.workflow.attachSurface(surface);
     const id = await submit(h);
     expect((await h.core.workflow.approve(h.admin(), id)).ok).toBe(true);
-    await inState(h, id, 'running');
+    await h.inState(id, 'running');
   });
 });
