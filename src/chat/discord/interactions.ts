@@ -148,11 +148,10 @@ export function createInteractionRouter(deps: RouterDeps): (interaction: Interac
         await interaction.showModal(denyModal(requestId, card?.name ?? requestId));
         return;
       }
-      case 'delete': {
-        const card = await within(workflow.card(requestId), PREFILL_WAIT_MS, undefined);
-        await interaction.reply({ ...deleteOffer(requestId, card?.name ?? requestId), flags: MessageFlags.Ephemeral, allowedMentions: noPings() });
-        return;
-      }
+      case 'delete':
+        // Anyone in the admin channel can press it: the workflow decides (and audits a refusal)
+        // before the confirmation is offered, as /vm delete does.
+        return answerPrivately(interaction, workflow.status(actor, requestId).then((r) => summary(r, (vm) => deleteOffer(requestId, vm.name))));
       case 'delete-confirm': {
         // The confirmation lives on an ephemeral message: replace it with the outcome.
         const work = workflow.delete(actor, requestId).then((r) => summary(r, (vm) => ({ content: `VM **${inert(vm.name)}** is being deleted.` })));
