@@ -12,13 +12,36 @@ const REDACT = [
   'err.config.headers', 'err.config.data', 'err.request.headers', 'err.response.config', 'err.response.request',
 ];
 
+/**
+ * Discord puts a credential in the path of some REST routes: the interaction token in
+ * /interactions/{id}/{token}/callback and /webhooks/{application}/{token}/... (follow-ups,
+ * edits of an ephemeral answer). Its errors carry that URL, so a logged error is scrubbed.
+ */
+const TOKEN_IN_PATH = /(\/(?:interactions|webhooks)\/[^/?#\s"]+\/)[^/?#\s"]+/g;
+
+export function scrubUrlTokens(text: string): string {
+  return text.replace(TOKEN_IN_PATH, '$1[Redacted]');
+}
+
+function scrubDeep(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return scrubUrlTokens(value);
+  if (depth > 4 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => scrubDeep(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = scrubDeep(v, depth + 1);
+  return out;
+}
+
+/** pino's error serializer, then every string in the result scrubbed of tokens in URL paths. */
+const serializers = { err: (err: Error): unknown => scrubDeep(pino.stdSerializers.err(err), 0) };
+
 export function createLogger(opts: { level?: string; pretty?: boolean; destination?: NodeJS.WritableStream } = {}): Logger {
   const level = opts.level ?? process.env.VMBOT_LOG_LEVEL ?? 'info';
   const pretty = opts.pretty ?? (process.stdout.isTTY && !opts.destination);
   if (pretty) {
-    return pino({ level, redact: REDACT, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' } } });
+    return pino({ level, redact: REDACT, serializers, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' } } });
   }
-  return opts.destination ? pino({ level, redact: REDACT }, opts.destination as pino.DestinationStream) : pino({ level, redact: REDACT });
+  return opts.destination ? pino({ level, redact: REDACT, serializers }, opts.destination as pino.DestinationStream) : pino({ level, redact: REDACT, serializers });
 }
 
 /** A logger that drops everything (tests). */
