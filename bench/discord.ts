@@ -6,11 +6,13 @@ import { drawCard } from '../src/chat/discord/draw.js';
 import { inert } from '../src/chat/discord/mentions.js';
 import { createDiscordAdapter } from '../src/chat/discord/index.js';
 import { registerCommands } from '../src/chat/discord/register.js';
-import type { RequestCardView, VmSummaryView } from '../src/chat/views.js';
+import type { RequestCardView } from '../src/chat/views.js';
 import type { VmWorkflow } from '../src/workflow/api.js';
 import { ok } from '../src/domain/problem.js';
 import { silentLogger } from '../src/log.js';
 import { startDiscordDouble } from '../tests/support/discord-double.js';
+import { bootingCard, vmSummary } from '../tests/support/views.js';
+import { timed } from './timed.js';
 
 const APP = '100000000000000001';
 const GUILD = '100000000000000002';
@@ -18,34 +20,7 @@ const ADMIN = '100000000000000003';
 const USER = '300000000000000011';
 const TOKEN = 'bench.token';
 
-function timed(label: string, ops: number, work: () => void): void {
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < ops; i++) work();
-  const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  console.log(`${label.padEnd(56)} ${ops.toString().padStart(6)} ops ${ms.toFixed(0).padStart(6)} ms  (${((ms * 1000) / ops).toFixed(1)} µs/op)`);
-}
-
-const card: RequestCardView = {
-  requestId: 'k3x9q2m7bz',
-  name: 'web-1',
-  requester: { platform: 'discord', userId: USER },
-  distroLabel: 'Debian 12',
-  sizeLabel: '2 CPU GHz, 2 GB',
-  login: 'alice',
-  reason: 'course work for the distributed systems module',
-  state: 'provisioning',
-  stateLabel: 'Booting',
-  progress: [
-    { step: 'mac', label: 'MAC allocated', status: 'done', detail: '52:54:84:ba:49:03' },
-    { step: 'submitted', label: 'Job submitted', status: 'done', detail: 'uservm-web-1' },
-    { step: 'allocation_running', label: 'Allocation running', status: 'done', detail: 'f9cb2c73' },
-    { step: 'booting', label: 'Booting', status: 'current' },
-    { step: 'address', label: 'Address', status: 'todo' },
-  ],
-  decision: { verb: 'approved', by: { platform: 'discord', userId: '300000000000000021' }, at: '2026-12-01T08:00:00.000Z' },
-  actions: [{ kind: 'delete', requestId: 'k3x9q2m7bz', label: 'Delete', style: 'danger', needs: 'confirmation' }],
-  version: 4,
-};
+const card = bootingCard({ requester: { platform: 'discord', userId: USER } });
 const worst: RequestCardView = {
   ...card,
   reason: '@everyone '.repeat(500),
@@ -57,7 +32,7 @@ timed('inert() on 100 000 characters of hostile member text', 100, () => inert(l
 timed('drawCard, worst case (huge reason + console tail, fitted)', 5_000, () => drawCard(worst));
 
 // --- round trip through discord.js and the double -----------------------------------------
-const vm: VmSummaryView = { requestId: 'k3x9q2m7bz', name: 'web-1', owner: { platform: 'discord', userId: USER }, state: 'running', stateLabel: 'Running', distroLabel: 'Debian 12', sizeLabel: '2 GB', ipv4: '10.10.0.42', ssh: 'ssh alice@10.10.0.42' };
+const vm = vmSummary({ name: 'web-1', owner: { platform: 'discord', userId: USER } });
 const workflow = new Proxy({}, { get: (_t, key) => (key === 'isAdmin' ? () => false : async () => ok(vm)) }) as VmWorkflow;
 
 const double = await startDiscordDouble({

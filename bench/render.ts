@@ -7,16 +7,12 @@ import { fileURLToPath } from 'node:url';
 import { parseSshKeys } from '../src/domain/sshkeys.js';
 import { validateRequest } from '../src/domain/validation.js';
 import { loadRenderer, renderVars } from '../src/render/index.js';
+import { timed as timedLine } from './timed.js';
 
 const ROOT = join(fileURLToPath(import.meta.url), '../..');
 const key = (file: string): string => readFileSync(join(ROOT, 'tests/fixtures/keys', file), 'utf8').trim();
 
-function timed(label: string, ops: number, work: () => void): void {
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < ops; i++) work();
-  const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  console.log(`${label.padEnd(52)} ${ops.toString().padStart(6)} ops ${ms.toFixed(0).padStart(6)} ms  (${((ms * 1000) / ops).toFixed(1)} µs/op)`);
-}
+const timed = (label: string, ops: number, work: () => void): void => timedLine(label, ops, work, 52);
 
 let start = process.hrtime.bigint();
 const renderer = await loadRenderer(join(ROOT, 'templates'));

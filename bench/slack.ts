@@ -5,21 +5,18 @@
 // Run: npx tsx bench/slack.ts   (figures in docs/slack.md, "Figures")
 import { cardMessage, replyMessage } from '../src/chat/slack/blocks.js';
 import { createSlackAdapter, type SlackAdapter } from '../src/chat/slack/index.js';
-import type { RequestCardView, VmSummaryView } from '../src/chat/views.js';
+import type { VmSummaryView } from '../src/chat/views.js';
 import { silentLogger } from '../src/log.js';
 import { startHarness, type Harness } from '../tests/support/harness.js';
 import { SlackDouble, type Delivery } from '../tests/support/slack-double.js';
+import { bootingCard } from '../tests/support/views.js';
+import { timed as timedLine } from './timed.js';
 
 const ADMIN = 'UADMIN1';
 const MEMBER = 'U1';
 const OTHER = 'U2';
 
-function timed(label: string, ops: number, work: () => void): void {
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < ops; i++) work();
-  const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  console.log(`${label.padEnd(58)} ${ops.toString().padStart(6)} ops ${ms.toFixed(0).padStart(6)} ms  (${((ms * 1000) / ops).toFixed(1)} µs/op)`);
-}
+const timed = (label: string, ops: number, work: () => void): void => timedLine(label, ops, work, 58);
 
 async function latency(label: string, runs: number, once: () => Promise<Delivery>): Promise<void> {
   const times: number[] = [];
@@ -34,27 +31,11 @@ async function latency(label: string, runs: number, once: () => Promise<Delivery
   console.log(`${label.padEnd(58)} ${runs.toString().padStart(6)} acks  p50 ${at(0.5)} ms  p95 ${at(0.95)} ms  max ${times.at(-1)!.toFixed(1)} ms`);
 }
 
-const card: RequestCardView = {
-  requestId: 'k3x9q2m7bz',
-  name: 'web-1',
+const card = bootingCard({
   requester: { platform: 'slack', userId: MEMBER },
-  distroLabel: 'Debian 12',
-  sizeLabel: '2 CPU GHz, 2 GB',
-  login: 'alice',
   reason: 'course work for the distributed systems module <!channel> & co',
-  state: 'provisioning',
-  stateLabel: 'Booting',
-  progress: [
-    { step: 'mac', label: 'MAC allocated', status: 'done', detail: '52:54:84:ba:49:03' },
-    { step: 'submitted', label: 'Job submitted', status: 'done', detail: 'uservm-web-1' },
-    { step: 'allocation_running', label: 'Allocation running', status: 'done', detail: 'f9cb2c73' },
-    { step: 'booting', label: 'Booting', status: 'current' },
-    { step: 'address', label: 'Address', status: 'todo' },
-  ],
   decision: { verb: 'approved', by: { platform: 'slack', userId: ADMIN }, at: '2026-01-02T03:04:05.000Z' },
-  actions: [{ kind: 'delete', requestId: 'k3x9q2m7bz', label: 'Delete', style: 'danger', needs: 'confirmation' }],
-  version: 4,
-};
+});
 const vms: VmSummaryView[] = Array.from({ length: 500 }, (_, i) => ({
   requestId: `r${i}`,
   name: `vm-${i}`,

@@ -11,42 +11,16 @@ import type { Actor } from '../../../../src/domain/request.js';
 import type { RequestCardView, VmSummaryView } from '../../../../src/chat/views.js';
 import { ok, fail, problem } from '../../../../src/domain/problem.js';
 import { silentLogger } from '../../../../src/log.js';
+import { pendingCard, vmSummary } from '../../../support/views.js';
 import { ADMIN_CHANNEL, ALICE, BOB_DMS_CLOSED, CAROL_ADMIN, EVE, FALLBACK_CHANNEL, GUILD, TOKEN } from './guild.js';
 
 const EPHEMERAL = 64;
 const CATALOGUE = { distros: [{ name: 'debian-12', label: 'Debian 12' }], sizes: [{ name: 'small', label: '2 GB' }] };
 
-const vm = (over: Partial<VmSummaryView> = {}): VmSummaryView => ({
-  requestId: 'req0000001',
-  name: 'web1',
-  owner: { platform: 'discord', userId: ALICE },
-  state: 'running',
-  stateLabel: 'Running',
-  distroLabel: 'Debian 12',
-  sizeLabel: '2 GB',
-  ipv4: '10.10.0.42',
-  ssh: 'ssh alice@10.10.0.42',
-  ...over,
-});
+const vm = (over: Partial<VmSummaryView> = {}): VmSummaryView => vmSummary({ requestId: 'req0000001', owner: { platform: 'discord', userId: ALICE }, ...over });
 
-const card = (over: Partial<RequestCardView> = {}): RequestCardView => ({
-  requestId: 'req0000001',
-  name: 'web1',
-  requester: { platform: 'discord', userId: ALICE },
-  distroLabel: 'Debian 12',
-  sizeLabel: '2 GB',
-  login: 'alice',
-  reason: 'course work',
-  state: 'pending',
-  stateLabel: 'Waiting for approval',
-  progress: [],
-  actions: [
-    { kind: 'approve', requestId: 'req0000001', label: 'Approve', style: 'primary' },
-    { kind: 'deny', requestId: 'req0000001', label: 'Deny', style: 'danger', needs: 'reason' },
-  ],
-  version: 1,
-  ...over,
-});
+const card = (over: Partial<RequestCardView> = {}): RequestCardView =>
+  pendingCard({ requestId: 'req0000001', requester: { platform: 'discord', userId: ALICE }, sizeLabel: '2 GB', ...over });
 
 /** A scripted workflow: each test sets what the calls answer; calls are recorded. */
 class ScriptedWorkflow implements VmWorkflow {

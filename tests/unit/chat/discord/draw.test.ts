@@ -2,27 +2,11 @@
 // validator the double uses), member text inert, buttons only where the card allows them.
 import { describe, expect, it } from 'vitest';
 import { drawCard, drawActions, fitEmbed, listEmbed, noticeText, problemsText } from '../../../../src/chat/discord/draw.js';
-import type { CardAction, RequestCardView, VmSummaryView } from '../../../../src/chat/views.js';
+import type { CardAction, VmSummaryView } from '../../../../src/chat/views.js';
 import { validateMessageBody, effectivePings } from '../../../support/discord-double.js';
+import { pendingCard, vmSummary } from '../../../support/views.js';
 
-const card = (over: Partial<RequestCardView> = {}): RequestCardView => ({
-  requestId: 'k3x9q2m7bz',
-  name: 'web1',
-  requester: { platform: 'discord', userId: '300000000000000011' },
-  distroLabel: 'Debian 12',
-  sizeLabel: '2 CPU GHz, 2 GB',
-  login: 'alice',
-  reason: 'course work',
-  state: 'pending',
-  stateLabel: 'Waiting for approval',
-  progress: [],
-  actions: [
-    { kind: 'approve', requestId: 'k3x9q2m7bz', label: 'Approve', style: 'primary' },
-    { kind: 'deny', requestId: 'k3x9q2m7bz', label: 'Deny', style: 'danger', needs: 'reason' },
-  ],
-  version: 1,
-  ...over,
-});
+const card = pendingCard;
 
 const embedSize = (e: { title?: string; description?: string; footer?: { text: string }; fields?: Array<{ name: string; value: string }> }) =>
   (e.title?.length ?? 0) + (e.description?.length ?? 0) + (e.footer?.text.length ?? 0) + (e.fields ?? []).reduce((n, f) => n + f.name.length + f.value.length, 0);
@@ -101,7 +85,7 @@ describe('fitEmbed', () => {
 });
 
 describe('member-facing text', () => {
-  const vm = (over: Partial<VmSummaryView> = {}): VmSummaryView => ({ requestId: 'r1', name: 'web1', owner: { platform: 'discord', userId: '300000000000000011' }, state: 'running', stateLabel: 'Running', distroLabel: 'Debian 12', sizeLabel: '2 GB', ipv4: '10.10.0.42', ssh: 'ssh alice@10.10.0.42', ...over });
+  const vm = (over: Partial<VmSummaryView> = {}): VmSummaryView => vmSummary({ requestId: 'r1', ...over });
 
   it('notices never ping, whatever the reason says', () => {
     const text = noticeText({ kind: 'denied', requestId: 'r', name: 'web1', by: { platform: 'discord', userId: '300000000000000021' }, reason: '@here <@300000000000000013> <@&200000000000000010>' });

@@ -3,28 +3,12 @@ import { capBlocks, cardMessage, noticeMessage, replyMessage, slackDate, who } f
 import { denyModal, problemsToErrors, readRequestSubmission, requestModal } from '../../../../src/chat/slack/modals.js';
 import type { RequestCardView, VmSummaryView } from '../../../../src/chat/views.js';
 import { actionIds, validateBlocks } from '../../../support/slack-double.js';
+import { pendingCard } from '../../../support/views.js';
 
 const HOSTILE = '<!channel> <https://evil.example|click here> & <@U0ADMIN01>';
 
 function card(over: Partial<RequestCardView> = {}): RequestCardView {
-  return {
-    requestId: 'k3x9q2m7bz',
-    name: 'my-vm',
-    requester: { platform: 'slack', userId: 'U0MEMBER1', displayName: 'member' },
-    distroLabel: 'Debian 12',
-    sizeLabel: '2 CPU GHz, 2 GB',
-    login: 'alice',
-    reason: 'Coursework',
-    state: 'pending',
-    stateLabel: 'Waiting for approval',
-    progress: [],
-    actions: [
-      { kind: 'approve', requestId: 'k3x9q2m7bz', label: 'Approve', style: 'primary' },
-      { kind: 'deny', requestId: 'k3x9q2m7bz', label: 'Deny', style: 'danger', needs: 'reason' },
-    ],
-    version: 1,
-    ...over,
-  };
+  return pendingCard({ name: 'my-vm', requester: { platform: 'slack', userId: 'U0MEMBER1', displayName: 'member' }, reason: 'Coursework', ...over });
 }
 
 const texts = (blocks: unknown[]): string => JSON.stringify(blocks);
