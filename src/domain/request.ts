@@ -42,16 +42,20 @@ export interface Decision {
   reason?: string;
 }
 
-export interface VmRequest {
-  /** Random, stable, short (e.g. "k3x9q2m7bz"); goes into job meta vmbot_request and button IDs. */
-  id: string;
+/** A request's details once validated: what the job and the cloud-init files are made from. */
+export interface RequestDetails {
   name: string;
   distro: string;
   size: string;
   login: string;
-  /** Normalised public keys, one per entry. */
+  /** Normalised public keys (`type base64 [comment]`), one per entry. */
   sshKeys: string[];
   reason: string;
+}
+
+export interface VmRequest extends RequestDetails {
+  /** Random, stable, short (e.g. "k3x9q2m7bz"); goes into job meta vmbot_request and button IDs. */
+  id: string;
   requester: MemberRef;
   state: RequestState;
   /** Set once a MAC is taken; kept across Retry. */

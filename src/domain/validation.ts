@@ -2,7 +2,7 @@
 // Everything a template or a command line ever sees has passed through here, so the
 // rules are strict on purpose, and every refusal says what to type instead.
 import { fail, ok, problem, type Problem, type Result } from './problem.js';
-import type { RequestInput } from './request.js';
+import type { RequestDetails, RequestInput } from './request.js';
 import { parseSshKeys } from './sshkeys.js';
 
 /** One entry of the configured catalogue; validation needs only its name. */
@@ -17,15 +17,8 @@ export interface Catalog {
   jobPrefix: string;
 }
 
-export interface ValidRequest {
-  name: string;
-  distro: string;
-  size: string;
-  login: string;
-  /** Normalised `type base64 [comment]` lines. */
-  sshKeys: string[];
-  reason: string;
-}
+/** What validateRequest returns: the details, trimmed and normalised. */
+export type ValidRequest = RequestDetails;
 
 /** Nomad job IDs, hostnames and DNS labels all fit in 63 characters (RFC 1123). */
 export const MAX_LABEL = 63;

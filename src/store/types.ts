@@ -1,6 +1,6 @@
 // What the workflow needs from persistence. The SQLite implementation lives beside
 // this file; the workflow depends on these interfaces only.
-import type { Decision, MemberRef, VmAddress, VmRequest } from '../domain/request.js';
+import type { Decision, MemberRef, RequestDetails, VmAddress, VmRequest } from '../domain/request.js';
 import type { ProgressStep, RequestState } from '../domain/states.js';
 
 export interface AuditEntry {
@@ -20,13 +20,7 @@ export interface AuditRow extends Required<Omit<AuditEntry, 'actor'>> {
   actor: MemberRef;
 }
 
-export interface NewRequest {
-  name: string;
-  distro: string;
-  size: string;
-  login: string;
-  sshKeys: string[];
-  reason: string;
+export interface NewRequest extends RequestDetails {
   requester: MemberRef;
 }
 

@@ -36,13 +36,17 @@ export interface WorkflowHooks {
 /** vmbot itself, in audit rows of automatic changes. */
 export const SYSTEM: MemberRef = { platform: 'cli', userId: 'system', displayName: 'vmbot' };
 
-export interface WorkflowContext {
+/** What the workflow is given from outside: the configuration, the ports and the logger. */
+export interface WorkflowPorts {
   config: Config;
   store: Store;
   nomad: NomadPort;
   publisher: Publisher;
   renderer: Renderer;
   logger: Logger;
+}
+
+export interface WorkflowContext extends WorkflowPorts {
   now: () => Date;
   newSeedToken: () => string;
   notifier: Notifier;

@@ -1,27 +1,15 @@
 // The workflow's composition: createWorkflow wires the use cases to the ports it is given.
 // It imports no adapter (DESIGN §3): only domain/, the port types and the logger type.
-import type { Config } from '../config/schema.js';
-import type { Logger } from '../log.js';
-import type { NomadPort } from '../nomad/port.js';
-import type { Publisher } from '../cloudinit/port.js';
-import type { Renderer } from '../render/types.js';
-import type { Store } from '../store/types.js';
 import type { VmWorkflow } from './api.js';
 import { toCard } from './cards.js';
-import type { WorkflowHooks } from './context.js';
+import type { WorkflowHooks, WorkflowPorts } from './context.js';
 import { Notifier } from './notifier.js';
 import { Workflow } from './workflow.js';
 
 export type { VmWorkflow } from './api.js';
 export { DELETE_STEPS, PROVISION_STEPS, STEPS, type Step, type WorkflowHooks } from './context.js';
 
-export interface WorkflowDeps {
-  config: Config;
-  store: Store;
-  nomad: NomadPort;
-  publisher: Publisher;
-  renderer: Renderer;
-  logger: Logger;
+export interface WorkflowDeps extends WorkflowPorts {
   now?: () => Date;
   newSeedToken: () => string;
   /** Trailing window for card redraws, ms (default 250). */
