@@ -50,7 +50,9 @@ export async function startNoCloudServer(opts: NoCloudServerOptions): Promise<No
     const rawPath = (req.url ?? '').split('?')[0]!;
     const m = PATH_RE.exec(rawPath);
     if (!m) return reply(res, 404, 'not found\n', head);
-    const [, token, name] = m as unknown as [string, string, string];
+    // Both groups are mandatory in PATH_RE, so a match always has them.
+    const token = m[1]!;
+    const name = m[2]!;
     const folder = join(opts.dir, token);
     readFile(join(folder, name))
       .then((data) => {

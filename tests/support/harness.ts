@@ -15,7 +15,6 @@
 // config key with `config` (objects are merged key by key, arrays replaced).
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseConfig } from '../../src/config/load.js';
 import type { Config, ConfigInput } from '../../src/config/schema.js';
 import { silentLogger, type Logger } from '../../src/log.js';
@@ -29,6 +28,7 @@ import { createHttpNomad } from '../../src/nomad/http/adapter.js';
 import { createBuiltinPublisher } from '../../src/cloudinit/builtin.js';
 import { startNoCloudServer } from '../../src/cloudinit/nocloud-server.js';
 import { makeTempDir } from './tmp.js';
+import { waitFor } from './wait.js';
 
 export const TEMPLATES_DIR = fileURLToPath(new URL('../../templates', import.meta.url));
 
@@ -111,25 +111,7 @@ export function harnessConfigInput(opts: { dir: string; simUrl: string; nocloudU
   return mergeConfig(defaults, (opts.config ?? {}) as Plain);
 }
 
-export async function waitFor<T>(
-  fn: () => Promise<T | undefined | false | null> | T | undefined | false | null,
-  opts: { timeoutMs?: number; what?: string } = {},
-): Promise<T> {
-  const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await fn();
-      if (value) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${opts.what ?? 'a condition'}${last ? ` (last error: ${(last as Error).message})` : ''}`);
-    }
-    await sleep(10);
-  }
-}
+export { waitFor };
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const temp = opts.dir ? { dir: opts.dir, cleanup: async () => undefined } : await makeTempDir('harness');

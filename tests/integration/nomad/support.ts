@@ -1,5 +1,6 @@
 // Helpers shared by the Nomad integration tests: a VM job in the admins' shape, a
 // deadline poll, and a decoder for Nomad's framed log stream.
+import { waitFor } from '../../support/wait.js';
 
 export interface VmJobOptions {
   id: string;
@@ -51,19 +52,8 @@ export function vmJobHcl(o: VmJobOptions): string {
 }
 
 /** Polls until fn returns a truthy value or the deadline passes (no fixed sleeps in tests). */
-export async function eventually<T>(fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, what: string, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await fn();
-      if (value) return value;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+export function eventually<T>(fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, what: string, timeoutMs = 5_000): Promise<T> {
+  return waitFor(fn, { what, timeoutMs });
 }
 
 export interface Frame {
