@@ -13,6 +13,7 @@ import type { ChatAdapter } from '../../../src/chat/adapter.js';
 import type { VmWorkflow } from '../../../src/workflow/api.js';
 import { createLogger } from '../../../src/log.js';
 import { ADMIN_CHANNEL, ADMIN_ROLE, ALICE, GUILD, TOKEN } from '../chat/discord/guild.js';
+import { MEMBER, startSlackWorld, type SlackWorld } from '../chat/slack/world.js';
 
 /** Discord's answer deadline, shortened; the workflow below answers well after it. */
 const DEADLINE_MS = 200;
@@ -64,5 +65,35 @@ describe('security: no Discord interaction token in the log', () => {
     expect(log).toContain('Unknown interaction'); // the error itself is there, for the admin
     expect(log).not.toContain(i.token);
     expect(log).not.toContain(TOKEN);
+  });
+});
+
+describe('security: no Slack response_url in the log', () => {
+  let w: SlackWorld;
+  const lines: string[] = [];
+  beforeAll(async () => {
+    const destination = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(chunk.toString('utf8'));
+        done();
+      },
+    });
+    // Debug level: Bolt's Socket Mode client then logs every envelope it receives.
+    w = await startSlackWorld({ mode: 'socket', adapter: { logger: createLogger({ level: 'debug', pretty: false, destination }) } });
+  });
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  it('an envelope logged at debug level does not carry the response_url (a 30-minute credential) or a token', async () => {
+    const before = w.double.responseUrlPosts.length;
+    expect((await w.double.slashCommand({ user: MEMBER, text: 'list' })).status).toBe(200);
+    await w.double.waitFor(() => w.double.responseUrlPosts.length > before, 5_000, 'the answer through response_url');
+    const log = lines.join('');
+    expect(log).toContain('slash_commands'); // the envelope is in the log...
+    expect(log).not.toMatch(/\/hooks\/[^"\s]+\/\d+\/[0-9a-f]{24}/); // ...without its response_url
+    expect(log).not.toMatch(/\\"token\\":\\"(?!\[Redacted\])/); // nor Slack's verification token
+    expect(log).not.toContain(w.double.botToken);
+    expect(log).not.toContain(w.double.appToken);
   });
 });

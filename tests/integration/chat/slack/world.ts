@@ -38,7 +38,7 @@ export interface SlackWorldOptions {
   mode: 'http' | 'socket';
   harness?: HarnessOptions;
   /** Adapter options beyond the world's own (e.g. submitDeadlineMs). */
-  adapter?: Pick<SlackAdapterOptions, 'submitDeadlineMs' | 'adminGroupTtlMs' | 'socketModeOptions'>;
+  adapter?: Pick<SlackAdapterOptions, 'submitDeadlineMs' | 'adminGroupTtlMs' | 'socketModeOptions'> & Partial<Pick<SlackAdapterOptions, 'logger'>>;
   /** Wraps the workflow the adapter sees (e.g. to slow one use case down). */
   wrapWorkflow?: (workflow: VmWorkflow) => VmWorkflow;
 }
