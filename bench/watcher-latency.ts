@@ -16,11 +16,10 @@ import { ConsoleScanner } from '../src/domain/ciinfo.js';
 import { silentLogger } from '../src/log.js';
 import { createHttpNomad } from '../src/nomad/http/adapter.js';
 import { VM_TASK_NAME, type NomadPort } from '../src/nomad/port.js';
-import { loadRenderer } from '../src/render/index.js';
 import { Watcher } from '../src/workflow/watcher.js';
+import { vmJobRenderer } from '../tests/support/vm-jobs.js';
 
 const SELF = fileURLToPath(import.meta.url);
-const TEMPLATES = fileURLToPath(new URL('../templates', import.meta.url));
 
 function startSim(silent: boolean): Promise<{ url: string; child: ChildProcess }> {
   return new Promise((resolve, reject) => {
@@ -41,28 +40,10 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 const macOf = (i: number) => `52:54:84:${(0xb0 + (i >> 16)).toString(16)}:${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`;
 
 async function submitVms(nomad: NomadPort, run: string, n: number): Promise<Array<{ jobId: string; mac: string }>> {
-  const renderer = await loadRenderer(TEMPLATES);
+  const jobOf = await vmJobRenderer('bench');
   const vms = Array.from({ length: n }, (_, i) => ({ jobId: `bench-${run}-${i}`, mac: macOf(i) }));
   for (let i = 0; i < vms.length; i += 8) {
-    await Promise.all(
-      vms.slice(i, i + 8).map(({ jobId, mac }) =>
-        nomad.submitJob(
-          renderer.render({
-            requestId: jobId,
-            name: jobId,
-            jobId,
-            datacenters: ['dc1'],
-            mac,
-            seedUrl: 'http://127.0.0.1:8000/nocloud/x/',
-            distro: { name: 'debian-12', label: 'Debian 12', image: 'http://127.0.0.1/debian.qcow2' },
-            size: { name: 'small', label: 'small', cpu: 100, memory: 128 },
-            login: 'bench',
-            sshKeys: [],
-            taskName: VM_TASK_NAME,
-          }).job,
-        ),
-      ),
-    );
+    await Promise.all(vms.slice(i, i + 8).map((vm) => nomad.submitJob(jobOf(vm))));
   }
   return vms;
 }

@@ -2,15 +2,12 @@
 // VMs with a cap on concurrent Nomad calls, logs read incrementally (never the whole log
 // again), and a restart continuing from the stored allocation and offset.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fileURLToPath } from 'node:url';
 import { silentLogger } from '../../../src/log.js';
 import { createHttpNomad } from '../../../src/nomad/http/adapter.js';
-import { VM_TASK_NAME, type NomadPort } from '../../../src/nomad/port.js';
+import type { NomadPort } from '../../../src/nomad/port.js';
 import { startSimCluster, type SimCluster } from '../../../src/nomad/sim/index.js';
-import { loadRenderer } from '../../../src/render/index.js';
+import { vmJobRenderer } from '../../support/vm-jobs.js';
 import { RESUME_REWIND_BYTES, Watcher, type WatcherEvents } from '../../../src/workflow/watcher.js';
-
-const TEMPLATES = fileURLToPath(new URL('../../../templates', import.meta.url));
 
 let sim: SimCluster;
 let inner: NomadPort;
@@ -49,24 +46,9 @@ function instrumented(port: NomadPort) {
 }
 
 async function submitVms(n: number): Promise<Array<{ jobId: string; mac: string }>> {
-  const renderer = await loadRenderer(TEMPLATES);
+  const jobOf = await vmJobRenderer();
   const vms = Array.from({ length: n }, (_, i) => ({ jobId: `uservm-w${i}`, mac: `52:54:84:ba:4a:${i.toString(16).padStart(2, '0')}` }));
-  for (const { jobId, mac } of vms) {
-    const { job } = renderer.render({
-      requestId: jobId,
-      name: jobId,
-      jobId,
-      datacenters: ['dc1'],
-      mac,
-      seedUrl: 'http://127.0.0.1:8000/nocloud/x/',
-      distro: { name: 'debian-12', label: 'Debian 12', image: 'http://127.0.0.1/debian.qcow2' },
-      size: { name: 'small', label: 'small', cpu: 100, memory: 128 },
-      login: 'alice',
-      sshKeys: [],
-      taskName: VM_TASK_NAME,
-    });
-    await inner.submitJob(job);
-  }
+  for (const vm of vms) await inner.submitJob(jobOf(vm));
   return vms;
 }
 
