@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
+import { knownKeysAt, suggestKey } from './suggest.js';
 
 export const DEFAULT_CONFIG_PATH = 'vmbot.config.yaml';
 
@@ -30,10 +31,19 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out || '(top level)';
 }
 
+function describeUnknownKeys(keys: readonly string[], known: readonly string[]): string {
+  const guesses = keys.map((k) => ({ key: k, meant: suggestKey(k, known) }));
+  const listed = guesses.map((g) => (g.meant ? `${JSON.stringify(g.key)} (did you mean ${JSON.stringify(g.meant)}?)` : JSON.stringify(g.key))).join(', ');
+  const hint = guesses.every((g) => g.meant) ? '' : ` (check the spelling against vmbot.config.example.yaml${known.length > 0 ? `; allowed here: ${known.join(', ')}` : ''})`;
+  return `unknown key(s) ${listed}${hint}`;
+}
+
 export function formatIssues(error: z.ZodError): string[] {
   return error.issues.map((issue) => {
     const where = formatPath(issue.path);
-    if (issue.code === 'unrecognized_keys') return `${where}: unknown key(s) ${issue.keys.map((k) => JSON.stringify(k)).join(', ')} (check the spelling against vmbot.config.example.yaml)`;
+    if (issue.code === 'unrecognized_keys') return `${where}: ${describeUnknownKeys(issue.keys, knownKeysAt(issue.path))}`;
+    // zod's own words for a key that is not there at all ("expected string, received undefined").
+    if (issue.code === 'invalid_type' && / received undefined$/.test(issue.message)) return `${where}: missing: this key is required (${issue.expected})`;
     return `${where}: ${issue.message}`;
   });
 }

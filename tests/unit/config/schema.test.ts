@@ -39,7 +39,7 @@ describe('the config schema', () => {
       expect.stringMatching(/^slack\.mode: .*"socket"\|"http"/),
       'discord.applicationId: expected a Discord snowflake ID (digits)',
       'web.listen: "localhost" is not host:port (e.g. 127.0.0.1:8080)',
-      '(top level): unknown key(s) "databse" (check the spelling against vmbot.config.example.yaml)',
+      '(top level): unknown key(s) "databse" (did you mean "database"?)',
       // Cross-key rules are reported along with the rest, not after a second run.
       'nomad.ssh.hostKeyFingerprint: required: pin the Nomad host key (ssh-keygen -lf on its host key), or set trustOnFirstUse: true',
     ]);
@@ -47,7 +47,7 @@ describe('the config schema', () => {
 
   it('reports unknown keys inside sections (typos are not silently ignored)', () => {
     expect(problems({ ...SIM, nomad: { adapter: 'sim', jobprefix: 'x-' } })).toEqual([
-      'nomad: unknown key(s) "jobprefix" (check the spelling against vmbot.config.example.yaml)',
+      'nomad: unknown key(s) "jobprefix" (did you mean "jobPrefix"?)',
     ]);
   });
 
