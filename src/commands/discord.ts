@@ -19,8 +19,10 @@ export function registerDiscordCommands(program: Command): void {
     .option('--guild <id>', 'guild (server) ID; default: discord.guildId from the config')
     .option('--global', 'register globally instead of in one guild')
     .action(async (opts: { guild?: string; global?: boolean }, cmd: Command) => {
+      let apiUrl = 'discord.apiUrl';
       try {
         const { config } = await loadConfigFor(cmd);
+        apiUrl = config.discord?.apiUrl ?? apiUrl;
         if (!config.discord) {
           fail('the config has no discord section (applicationId, guildId, adminChannel, adminRoles): add it first, see docs/discord.md');
           return;
@@ -59,6 +61,9 @@ export function registerDiscordCommands(program: Command): void {
                 : 'see the message above';
           return fail(`Discord refused the commands: ${err.message} (HTTP ${err.status}, code ${err.code}): ${hint}`);
         }
+        // No answer at all (DNS, refused connection, timeout): say where we tried, not a stack trace.
+        const network = networkFailure(err);
+        if (network) return fail(`cannot reach Discord at ${apiUrl}: ${network}: check this machine's network and DNS (and discord.apiUrl if you changed it), then run it again`);
         throw err;
       }
     });
@@ -76,6 +81,16 @@ export function registerDiscordCommands(program: Command): void {
         throw err;
       }
     });
+}
+
+/** The code and message of a connection-level failure (fetch wraps it in `cause`), or undefined. */
+function networkFailure(err: unknown): string | undefined {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && /^(E[A-Z]+|UND_ERR_[A-Z_]+)$/.test(code)) return `${code} (${e.message})`;
+    if (e.name === 'AbortError' || e.name === 'TimeoutError') return `no answer in time (${e.message})`;
+  }
+  return undefined;
 }
 
 function fail(message: string): void {

@@ -1,6 +1,7 @@
 // `vmbot ip NAME`: the VM's address as vmbot recorded it (state, address, ssh command).
 // `--refresh` reads the allocation's console again through the configured Nomad adapter
 // and stores the address it shows now.
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError } from '../config/load.js';
 import { readSecrets, SecretError } from '../config/secrets.js';
@@ -11,6 +12,7 @@ import { NomadError } from '../nomad/port.js';
 import { sshCommand, stateLabel } from '../workflow/cards.js';
 import { refreshAddress } from '../workflow/refresh.js';
 import { loadConfigFor } from './context.js';
+import { noDatabaseError } from './store-command.js';
 
 export function registerIpCommand(program: Command): void {
   program
@@ -22,6 +24,12 @@ export function registerIpCommand(program: Command): void {
     .action(async (name: string, opts: { refresh?: boolean; json?: boolean }, cmd: Command) => {
       try {
         const { config } = await loadConfigFor(cmd);
+        // Looking up must not create an empty database (and then say the VM does not exist).
+        if (!existsSync(config.database.path)) {
+          console.error(`vmbot ip: ${noDatabaseError(config.database.path).message}`);
+          process.exitCode = 1;
+          return;
+        }
         const store = await openStore({ path: config.database.path, pool: config.macPool });
         try {
           let req = await store.requests.findLiveByName(name);

@@ -36,7 +36,14 @@ export const PLACEHOLDER_TOKEN = '<placeholder-token>';
 async function readKeyArgument(value: string): Promise<{ text: string } | { problem: Problem }> {
   if (/^\s*(ssh-|ecdsa-|sk-|-----BEGIN|PuTTY)/.test(value)) return { text: value };
   try {
-    return { text: await readFile(value, 'utf8') };
+    const text = await readFile(value, 'utf8');
+    // The member-facing message ("never share it, it has been exposed") does not fit a path on the
+    // admin's own disk: the key went nowhere, the wrong file was named.
+    if (/^\s*(-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----|PuTTY-User-Key-File)/.test(text)) {
+      const pub = existsSync(`${value}.pub`) ? ` (${value}.pub)` : '';
+      return { problem: problem('invalid_ssh_key', `${JSON.stringify(value)} is a private key file: name its public key file instead${pub}, the one ending in .pub.`, 'sshKeys') };
+    }
+    return { text };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     return { problem: problem('invalid_ssh_key', `${JSON.stringify(value)} is neither an SSH public key nor a readable file (${code}): give the key itself or the path of your .pub file.`, 'sshKeys') };

@@ -40,6 +40,18 @@ function commandPath(cmd: Command): string {
   return names.join(' ');
 }
 
+/**
+ * The admin commands read database.path only. Local mode keeps its state apart (data/local.sqlite),
+ * so after trying local mode the production database may not exist yet: say both.
+ */
+export function noDatabaseError(path: string): VmbotError {
+  return new VmbotError(
+    'not_found',
+    `There is no database at ${path} yet: \`vmbot serve\` creates it when it runs with Slack or Discord. Local mode keeps its own (data/local.sqlite), which the admin commands do not read. Check database.path (or --config).`,
+    'database.path',
+  );
+}
+
 export async function withStore(
   cmd: Command,
   io: CommandIO,
@@ -53,7 +65,7 @@ export async function withStore(
       try {
         await access(path);
       } catch {
-        throw new VmbotError('not_found', `There is no database at ${path} yet: \`vmbot serve\` creates it. Check database.path (or --config).`, 'database.path');
+        throw noDatabaseError(path);
       }
     }
     const store = await openStore({ path, pool: config.macPool });

@@ -127,7 +127,7 @@ describe('vmbot render', () => {
     await writeFile(privateKey, '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n');
     const result = await runCli(['--config', file, 'render', '--name', 'web-1', '--user', 'alice', '--ssh-key', privateKey]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/sshKeys \(--ssh-key\): That is a PRIVATE key.*\.pub/);
+    expect(result.stderr).toContain(`sshKeys (--ssh-key): ${JSON.stringify(privateKey)} is a private key file: name its public key file instead, the one ending in .pub.`);
   });
 
   it('says what is missing when called without options', async () => {
