@@ -9,7 +9,7 @@ import { ConfigError, loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { SecretError, readSecrets, type Secrets } from './config/secrets.js';
 import { silentLogger, type Logger } from './log.js';
-import { planPlatforms } from './main.js';
+import { planPlatforms } from './config/platforms.js';
 import { checkNomad } from './nomad/check.js';
 import { openStore } from './store/index.js';
 import { createPublisher, newSeedToken } from './cloudinit/index.js';

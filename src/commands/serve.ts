@@ -2,9 +2,10 @@
 // configured, otherwise local mode (web console + simulated cluster) with one line saying so.
 import type { Command } from 'commander';
 import { ConfigError } from '../config/load.js';
-import { SecretError } from '../config/secrets.js';
+import { halfConfigured, planPlatforms } from '../config/platforms.js';
+import { readSecrets, SecretError } from '../config/secrets.js';
 import { createLogger } from '../log.js';
-import { halfConfigured, planPlatforms, readSecrets, startProduction, type Running } from '../main.js';
+import { startProduction, type Running } from '../main.js';
 import { loadConfigFor } from './context.js';
 
 export function registerServeCommand(program: Command): void {
