@@ -34,4 +34,22 @@ describe('security: Discord buttons are authorized on the first press', () => {
     expect([byAlice.original, ...byAlice.followups].flatMap((m) => (m ? buttonIds(m) : []))).toContain(`vm:delete-confirm:${requestId}`);
     expect(['approved', 'provisioning', 'running']).toContain((await w.h.core.store.requests.get(requestId))?.state);
   });
+
+  it('a confirmation button forged to name another member’s request deletes nothing', async () => {
+    const { double } = w;
+    const target = await w.request(ALICE, 'alice-pend');
+    await w.request(EVE, 'eve-own');
+    const offer = double.slashCommand(EVE, 'delete', { name: 'eve-own' });
+    expect(await offer.ephemeralText()).toContain('Delete VM **eve-own**?');
+    // What a forged interaction would carry: the custom_id of Alice's request.
+    const row = offer.original!.components[0] as { components: Array<{ custom_id: string }> };
+    row.components[0]!.custom_id = `vm:delete-confirm:${target.requestId}`;
+    const forged = double.pressButton(EVE, { ephemeralOf: offer }, `vm:delete-confirm:${target.requestId}`);
+    await forged.response();
+    await double.waitFor(() => offer.original!.content.includes('only delete your own'), { what: 'the refusal in place of the offer' });
+    const audit = await w.h.core.store.audit.list({ requestId: target.requestId });
+    expect(audit.some((a) => a.action === 'delete_refused' && a.actor.userId === EVE)).toBe(true);
+    expect((await w.h.core.store.requests.get(target.requestId))?.state).toBe('pending');
+  });
 });
+
