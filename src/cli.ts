@@ -28,9 +28,25 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * `vmbot audit | head`: once the reader has gone, the rest of the output has nowhere to go; stop
+ * quietly as other CLIs do instead of dying on an unhandled EPIPE with a stack trace. Not for
+ * `serve`, whose output is its log and which must keep running.
+ */
+let quietInstalled = false;
+function quietOnClosedStdout(_program: Command, action: Command): void {
+  if (action.name() === 'serve' || quietInstalled) return;
+  quietInstalled = true;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(Number(process.exitCode ?? 0));
+  });
+}
+
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
   program.exitOverride();
+  program.hook('preAction', quietOnClosedStdout);
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -32,7 +32,7 @@ export function formatAuditTable(rows: readonly AuditRow[]): string {
 export function registerAuditCommand(program: Command, io: CommandIO = processIO): void {
   program
     .command('audit')
-    .description('Print the audit log: who did what, when and why (newest last)')
+    .description('print the audit log: who did what, when and why (newest last)')
     .option('--vm <name>', 'only entries about this VM name (every request that used it)')
     .option('--request <id>', 'only entries about this request id')
     .option('--limit <n>', 'show the newest N entries', limitArgument, DEFAULT_AUDIT_ROWS)

@@ -53,7 +53,7 @@ export function formatPoolUsage(usage: MacUsage, ranges: readonly string[], next
 export function registerPoolCommands(program: Command, io: CommandIO = processIO): void {
   const pool = program
     .command('pool')
-    .description('Show the MAC pool: how many MACs are used, reserved, external and free, and who holds each')
+    .description('show the MAC pool: how many MACs are used, reserved, external and free, and who holds each')
     .option('--json', 'print the usage as JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       await withStore(cmd, io, async (store, config) => {
@@ -65,7 +65,7 @@ export function registerPoolCommands(program: Command, io: CommandIO = processIO
 
   pool
     .command('reserve')
-    .description('Keep a MAC out of the pool (e.g. one used by a machine vmbot does not manage)')
+    .description('keep a MAC out of the pool (e.g. one used by a machine vmbot does not manage)')
     .argument('<mac>', 'the MAC address, e.g. 52:54:84:ba:49:01', macArgument)
     .requiredOption('--note <text>', 'why it is reserved (shown by `vmbot pool`)')
     .action(async (mac: string, opts: { note: string }, cmd: Command) => {
@@ -78,7 +78,7 @@ export function registerPoolCommands(program: Command, io: CommandIO = processIO
 
   pool
     .command('release')
-    .description('Free a reserved, external or leftover MAC')
+    .description('free a reserved, external or leftover MAC')
     .argument('<mac>', 'the MAC address', macArgument)
     .option('--force', 'also free the MAC of a live VM (only if its Nomad job is really gone)')
     .action(async (mac: string, opts: { force?: boolean }, cmd: Command) => {

@@ -16,11 +16,11 @@ import type { RenderedVm } from '../render/types.js';
 import { loadConfigFor } from './context.js';
 
 interface RenderOptions {
-  name: string;
+  name?: string;
   distro?: string;
   size?: string;
-  sshKey: string[];
-  user: string;
+  sshKey?: string[];
+  user?: string;
   mac?: string;
   out?: string;
   requestId: string;
@@ -101,15 +101,15 @@ async function render(opts: RenderOptions, cmd: Command): Promise<number> {
     throw err;
   }
 
-  const keyArgs = await Promise.all(opts.sshKey.map(readKeyArgument));
+  const keyArgs = await Promise.all((opts.sshKey ?? []).map(readKeyArgument));
   const keys = keyArgs.flatMap((k) => ('text' in k ? [k.text] : [])).join('\n');
   const checked = validateRequest(
     {
-      name: opts.name,
+      name: opts.name ?? '',
       // Defaults: the first entry of the catalogue, as the request form preselects it.
       distro: opts.distro ?? config.distros[0]!.name,
       size: opts.size ?? config.sizes[0]!.name,
-      login: opts.user,
+      login: opts.user ?? '',
       sshKeys: keys,
       reason: 'vmbot render (dry run)',
     },
@@ -182,18 +182,18 @@ async function render(opts: RenderOptions, cmd: Command): Promise<number> {
   return 0;
 }
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 export function registerRenderCommand(program: Command): void {
   program
     .command('render')
     // Every option is optional to commander: validation reports all missing ones at once.
     .description('dry run: validate a request and print the Nomad job and cloud-init files it would get (allocates nothing)')
-    .option('--name <name>', 'VM name (RFC 1123 label)', '')
+    .option('--name <name>', 'VM name (required): lower-case letters, digits and dashes, e.g. web1')
     .option('--distro <distro>', 'distro from the config (default: the first)')
     .option('--size <size>', 'size from the config (default: the first)')
-    .option('--ssh-key <key-or-file>', 'SSH public key, or a file holding keys; repeat for more', collect, [])
-    .option('--user <login>', 'login name created on the VM', '')
+    .option('--ssh-key <key-or-file>', 'SSH public key, or a .pub file holding keys (required); repeat for more', collect)
+    .option('--user <login>', 'login name created on the VM (required)')
     .option('--mac <mac>', 'MAC to render with (default: the one the pool would hand out next)')
     .option('--out <dir>', `write ${Object.values(OUTPUT_FILES).join(', ')} into this folder instead of printing them`)
     .option('--request-id <id>', 'request ID for meta vmbot_request and instance-id', 'dry-run')

@@ -1,11 +1,13 @@
 // What a new admin meets in the first hour with the CLI: a mistake must say what went wrong
 // and what to do, never a stack trace, and a look-up must not create state as a side effect.
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
+import { buildProgram } from '../../../src/cli.js';
 import { makeTempDir } from '../../support/tmp.js';
 import { runCli as runCliStreams, type CliResult } from '../../unit/config/run-cli.js';
 
@@ -106,6 +108,16 @@ describe('vmbot render --ssh-key', () => {
   });
 });
 
+describe('--help', () => {
+  it('render marks what is required instead of showing empty defaults', async () => {
+    const help = buildProgram()
+      .commands.find((c) => c.name() === 'render')!
+      .helpInformation();
+    expect(help).not.toMatch(/\(default: (""|\[\])\)/);
+    expect(help.match(/\(required\)/g)).toHaveLength(3);
+  });
+});
+
 describe('vmbot discord register', () => {
   it('says it cannot reach Discord, and where it tried, instead of crashing', async () => {
     const apiUrl = `http://127.0.0.1:${await closedPort()}/api`;
@@ -118,4 +130,23 @@ describe('vmbot discord register', () => {
     expect(result.stderr).toMatch(new RegExp(`^vmbot discord: cannot reach Discord at ${apiUrl.replace(/[.]/g, '\\.')}: ECONNREFUSED \\(.*\\): check this machine's network and DNS \\(and discord\\.apiUrl if you changed it\\), then run it again\\n$`));
     expect(result.stderr).not.toContain('not-a-real-token');
   });
+});
+
+describe('output into a pipe that closes early (vmbot audit | head)', () => {
+  it('stops quietly with the exit code it had, instead of dying on EPIPE with a stack trace', async () => {
+    const file = await configFile('pipe.yaml', { nomad: { adapter: 'sim' }, database: { path: join(tmp.dir, 'pipe.sqlite') } });
+    const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGCydFmyakYSiXGi5X2tfxymDnRA2wEpKTm+vY/qHKDZ me@laptop';
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'cli-main.ts'), '--config', file, 'render', '--name', 'web1', '--user', 'alice', '--ssh-key', key], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // The reader is gone before vmbot writes its first byte (tsx alone takes longer to start).
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    expect(stderr).not.toContain('EPIPE');
+    expect(stderr).toMatch(/^MAC 52:54:84:ba:49:00 \(no database at .* yet/);
+    expect(code).toBe(0);
+  }, 30_000);
 });
