@@ -3,8 +3,8 @@
 // listings, no other files, nothing outside <dir>. Tokens never appear in logs.
 import { readFile, stat } from 'node:fs/promises';
 import { createServer, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import { join } from 'node:path';
+import { closeHttp, listenHttp } from '../listen.js';
 import type { Logger } from '../log.js';
 
 export interface NoCloudServerOptions {
@@ -43,7 +43,6 @@ async function isDirectory(path: string): Promise<boolean> {
 }
 
 export async function startNoCloudServer(opts: NoCloudServerOptions): Promise<NoCloudServer> {
-  const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
     const head = req.method === 'HEAD';
     if (req.method !== 'GET' && !head) return reply(res, 405, 'method not allowed\n', false, { Allow: 'GET, HEAD' });
@@ -66,27 +65,13 @@ export async function startNoCloudServer(opts: NoCloudServerOptions): Promise<No
         reply(res, 404, 'not found\n', head);
       });
   });
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => resolve());
-  });
-  const address = server.address();
-  if (!address || typeof address === 'string') throw new Error('NoCloud server: no TCP address');
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${host}:${address.port}`;
+  const url = await listenHttp(server, opts.port, opts.host, 'NoCloud server');
   opts.logger?.info({ url }, 'NoCloud server listening');
   let closing: Promise<void> | undefined;
   return {
     url,
     close: () => {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      });
+      closing ??= closeHttp(server);
       return closing;
     },
   };

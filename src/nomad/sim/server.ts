@@ -2,7 +2,7 @@
 // controls (500s, hanging). Blocking queries (?index=) are answered at once with the
 // current X-Nomad-Index: the adapters poll, they never block.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { closeHttp, listenHttp } from '../../listen.js';
 import type { Logger } from '../../log.js';
 import { SimClusterState, defaultDhcp, type SimJobView } from './cluster.js';
 import { parseSubnet } from './dhcp.js';
@@ -126,7 +126,6 @@ export async function startSimCluster(opts: SimOptions = {}): Promise<SimCluster
   let hanging = false;
   const held = new Set<ServerResponse>();
   const streams = new Set<ServerResponse>();
-  const sockets = new Set<Socket>();
   /** POST /v1/jobs calls per job ID, accepted or refused. */
   const registrations = new Map<string, number>();
 
@@ -216,19 +215,8 @@ export async function startSimCluster(opts: SimOptions = {}): Promise<SimCluster
       send(res, 500, `Internal error: ${(err as Error).message}`);
     });
   });
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  if (!address || typeof address === 'string') throw new Error('simulated Nomad: no TCP address');
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${host}:${address.port}`;
+  const url = await listenHttp(server, opts.port ?? 0, opts.host ?? '127.0.0.1', 'simulated Nomad');
   log?.info({ url }, 'simulated Nomad cluster listening');
 
   const control: SimControl = {
@@ -256,12 +244,11 @@ export async function startSimCluster(opts: SimOptions = {}): Promise<SimCluster
     url,
     control,
     close: () => {
-      closing ??= new Promise<void>((resolve) => {
+      closing ??= (() => {
         state.close(); // ends timers and every follow stream
         for (const res of streams) res.end();
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      });
+        return closeHttp(server);
+      })();
       return closing;
     },
   };
