@@ -84,7 +84,7 @@ export class Workflow implements VmWorkflow {
   async approve(actor: Actor, requestId: string): Promise<Result<VmSummaryView>> {
     const { config, store } = this.ctx;
     const req = await store.requests.get(requestId);
-    if (!req) return this.notFound(requestId);
+    if (!req) return this.refuseUnknown(actor, 'approve', requestId);
     if (!this.isAdmin(actor)) return this.refuse(actor, 'approve', req, problem('forbidden', 'Only vmbot admins can approve requests.'));
     if (sameMember(req.requester, actor) && !config.policy.allowSelfApproval) {
       return this.refuse(actor, 'approve', req, problem('self_approval', 'You cannot approve your own request; ask another admin.'));
@@ -116,7 +116,7 @@ export class Workflow implements VmWorkflow {
   async deny(actor: Actor, requestId: string, reason: string): Promise<Result<VmSummaryView>> {
     const { config, store } = this.ctx;
     const req = await store.requests.get(requestId);
-    if (!req) return this.notFound(requestId);
+    if (!req) return this.refuseUnknown(actor, 'deny', requestId);
     if (!this.isAdmin(actor)) return this.refuse(actor, 'deny', req, problem('forbidden', 'Only vmbot admins can deny requests.'));
     if (reason.trim() === '') return fail(problem('reason_required', 'Give a reason: the member sees it and can ask again with what was missing.', 'reason'));
     const checked = validateReason(reason);
@@ -158,7 +158,7 @@ export class Workflow implements VmWorkflow {
 
   async retry(actor: Actor, requestId: string): Promise<Result<VmSummaryView>> {
     const req = await this.ctx.store.requests.get(requestId);
-    if (!req) return this.notFound(requestId);
+    if (!req) return this.refuseUnknown(actor, 'retry', requestId);
     if (!this.isAdmin(actor)) return this.refuse(actor, 'retry', req, problem('forbidden', 'Only vmbot admins can retry a failed VM.'));
     if (req.state !== 'failed') return this.refuse(actor, 'retry', req, problem('wrong_state', `"${req.name}" is ${stateLabel(req).toLowerCase()}; only a failed VM can be retried.`));
     const member = memberOf(actor);
@@ -239,6 +239,16 @@ export class Workflow implements VmWorkflow {
     const trimmed = ref.trim();
     if (!trimmed) return undefined;
     return (await this.ctx.store.requests.get(trimmed)) ?? (await this.ctx.store.requests.findLiveByName(trimmed));
+  }
+
+  /**
+   * Approve, deny and retry come only from buttons vmbot drew for ids it stored: an id it does
+   * not know is a forged or stale press, refused like any other and recorded (with no request).
+   */
+  private async refuseUnknown<T>(actor: Actor, verb: string, requestId: string): Promise<Result<T>> {
+    const detail = `not_found: no request ${JSON.stringify(requestId.slice(0, 100))}`;
+    await this.ctx.store.audit.append({ actor: memberOf(actor), action: `${verb}_refused`, requestId: null, vmName: null, detail });
+    return this.notFound(requestId);
   }
 
   private notFound<T>(ref: string): Result<T> {
