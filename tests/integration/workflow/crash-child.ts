@@ -16,7 +16,9 @@ const crashAt = process.env.VMBOT_TEST_CRASH_AT;
 const scenario = process.env.VMBOT_TEST_SCENARIO ?? 'provision';
 const name = process.env.VMBOT_TEST_NAME ?? 'crash-vm';
 
-const nomad = createHttpNomad({ address: config.nomad.http!.address, timeoutMs: 2_000, retries: 0 });
+// The harness's Nomad timeout (10 s): on a loaded two-core CI machine a sim call can take
+// seconds, and a timed-out submit would fail the request before the step under test.
+const nomad = createHttpNomad({ address: config.nomad.http!.address, timeoutMs: 10_000, retries: 0 });
 const publisher = createBuiltinPublisher({ dir: config.cloudInit.builtin.dir, publicUrl: config.cloudInit.builtin.publicUrl });
 const core = await buildCore({
   config,
@@ -38,7 +40,8 @@ const member: Actor = { platform: 'slack', userId: 'U1', groups: [] };
 const admin: Actor = { platform: 'slack', userId: 'UADMIN1', groups: [] };
 
 async function until(id: string, state: RequestState): Promise<void> {
-  const deadline = Date.now() + 10_000;
+  // As long as the parent waits for the resumed request (60 s): this only bounds a hang.
+  const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if ((await core.store.requests.get(id))?.state === state) return;
     await new Promise((resolve) => setTimeout(resolve, 10));
