@@ -1,5 +1,6 @@
 // The `vmbot` command line (commander). Each subcommand lives in commands/ and owns its
 // own options; this file only assembles them.
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerConfigCommands } from './commands/config.js';
 import { registerRenderCommand } from './commands/render.js';
@@ -11,9 +12,15 @@ import { registerIpCommand } from './commands/ip.js';
 import { registerDiscordCommands } from './commands/discord.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 
+/** package.json's version: src/ and dist/ both sit one level below it. */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
 export function buildProgram(): Command {
   const program = new Command('vmbot')
     .description('Hands out QEMU VMs on a Nomad cluster from Slack, Discord or a web console')
+    .version(packageVersion(), '-V, --version', 'print the version of vmbot')
     .option('-c, --config <path>', 'configuration file (default: $VMBOT_CONFIG or vmbot.config.yaml)')
     .showHelpAfterError();
   registerServeCommand(program);
@@ -45,7 +52,12 @@ function quietOnClosedStdout(_program: Command, action: Command): void {
 
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
-  program.exitOverride();
+  // Every level: a subcommand copies the setting only when it is created after it.
+  const overrideExit = (cmd: Command): void => {
+    cmd.exitOverride();
+    cmd.commands.forEach(overrideExit);
+  };
+  overrideExit(program);
   program.hook('preAction', quietOnClosedStdout);
   try {
     await program.parseAsync(argv);

@@ -3,19 +3,19 @@
 import type { Command } from 'commander';
 import { resolveConfigPath } from '../config/load.js';
 import { formatResults, runDoctor } from '../doctor.js';
+import { DEFAULT_TIMEOUT_SECONDS, secondsArgument } from './seconds-option.js';
 
 export function registerDoctorCommand(program: Command): void {
   program
     .command('doctor')
     .description('check the configuration, secrets, database, Nomad, cloud-init publishing, Slack and Discord')
-    .option('--timeout <seconds>', 'per network check', '10')
-    .action(async (opts: { timeout: string }, cmd: Command) => {
+    .option('--timeout <seconds>', `per network check (default: ${DEFAULT_TIMEOUT_SECONDS})`, secondsArgument)
+    .action(async (opts: { timeout?: number }, cmd: Command) => {
       const global = cmd.optsWithGlobals<{ config?: string }>();
-      const seconds = Number(opts.timeout);
       const results = await runDoctor({
         configPath: resolveConfigPath(global.config),
         mustExist: global.config !== undefined,
-        timeoutMs: Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 10_000,
+        timeoutMs: opts.timeout ?? DEFAULT_TIMEOUT_SECONDS * 1000,
       });
       console.log(formatResults(results));
       const failed = results.filter((r) => r.status === 'fail').length;

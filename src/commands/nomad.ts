@@ -5,6 +5,7 @@ import { ConfigError } from '../config/load.js';
 import { readSecrets, SecretError } from '../config/secrets.js';
 import { checkNomad, formatCheck } from '../nomad/check.js';
 import { loadConfigFor } from './context.js';
+import { DEFAULT_TIMEOUT_SECONDS, secondsArgument } from './seconds-option.js';
 import { processIO, type CommandIO } from './store-command.js';
 
 export function registerNomadCommands(program: Command, io: CommandIO = processIO): void {
@@ -12,12 +13,11 @@ export function registerNomadCommands(program: Command, io: CommandIO = processI
   nomad
     .command('check')
     .description('connect with the configured adapter (nomad.adapter) and say which step fails')
-    .option('--timeout <seconds>', 'per network step', '10')
-    .action(async (opts: { timeout: string }, cmd: Command) => {
+    .option('--timeout <seconds>', `per network step (default: ${DEFAULT_TIMEOUT_SECONDS})`, secondsArgument)
+    .action(async (opts: { timeout?: number }, cmd: Command) => {
       try {
         const { config } = await loadConfigFor(cmd);
-        const seconds = Number(opts.timeout);
-        const steps = await checkNomad(config, readSecrets(), { timeoutMs: Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 10_000 });
+        const steps = await checkNomad(config, readSecrets(), { timeoutMs: opts.timeout ?? DEFAULT_TIMEOUT_SECONDS * 1000 });
         io.out(`Nomad (${config.nomad.adapter} adapter):`);
         io.out(formatCheck(steps));
         if (steps.some((s) => !s.ok)) process.exitCode = 1;

@@ -2,7 +2,7 @@
 // and what to do, never a stack trace, and a look-up must not create state as a side effect.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -115,6 +115,26 @@ describe('--help', () => {
       .helpInformation();
     expect(help).not.toMatch(/\(default: (""|\[\])\)/);
     expect(help.match(/\(required\)/g)).toHaveLength(3);
+  });
+});
+
+describe('vmbot --version', () => {
+  it("prints package.json's version and exits 0", async () => {
+    const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    const result = await runCli(['--version']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(`${version}\n`);
+  });
+});
+
+describe('--timeout of doctor and nomad check', () => {
+  it('refuses a value that is not a number of seconds instead of quietly waiting the default', async () => {
+    for (const command of [['doctor'], ['nomad', 'check']]) {
+      const result = await runCli([...command, '--timeout', '10s']);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`error: option '--timeout <seconds>' argument '10s' is invalid. expected a number of seconds from 0.1 to 3600, e.g. 30; got "10s".`);
+      expect(result.stdout).toBe('');
+    }
   });
 });
 
