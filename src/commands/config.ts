@@ -8,6 +8,7 @@ import { readSecrets, SecretError, type SecretName, type Secrets } from '../conf
 import { countMacs, mergeRanges, parseMacRange } from '../domain/mac.js';
 import { VmbotError } from '../domain/problem.js';
 import { loadRenderer } from '../render/index.js';
+import { resolveTemplatesDir } from '../render/renderer.js';
 import { loadConfigFor } from './context.js';
 
 export interface SecretNeed {
@@ -69,6 +70,12 @@ function describeChat(config: Config): string {
   return platforms.length > 0 ? platforms.join('; ') : 'none (vmbot serve runs local mode: web console on a simulated cluster)';
 }
 
+/** Which folder the templates were read from: the default falls back to vmbot's own outside a clone. */
+function describeTemplates(configured: string): string {
+  const used = resolveTemplatesDir(configured);
+  return used === configured ? `${configured} (checked)` : `${used} (checked; vmbot's own, as there is no ./${configured}/ here)`;
+}
+
 /** The short summary `config check` prints for a valid configuration. */
 export function summarizeConfig(config: Config, secrets: Secrets, source: string): string[] {
   const pool = countMacs(mergeRanges(config.macPool.ranges.map((r) => parseMacRange(r))));
@@ -81,7 +88,7 @@ export function summarizeConfig(config: Config, secrets: Secrets, source: string
     `  Web console:    ${config.web.enabled ? `enabled on ${config.web.listen.host}:${config.web.listen.port}` : 'disabled'}`,
     `  Catalogue:      ${config.distros.length} distro(s) (${config.distros.map((d) => d.name).join(', ')}), ${config.sizes.length} size(s) (${config.sizes.map((s) => s.name).join(', ')})`,
     `  MAC pool:       ${pool} address(es), ${config.macPool.reserved.length} reserved`,
-    `  Templates:      ${config.templates.dir} (checked)`,
+    `  Templates:      ${describeTemplates(config.templates.dir)}`,
     `  Database:       ${config.database.path}`,
   ];
   const needs = secretNeeds(config);

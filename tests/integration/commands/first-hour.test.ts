@@ -70,6 +70,22 @@ describe('vmbot config check', () => {
   });
 });
 
+describe('vmbot config check outside a clone', () => {
+  it("names the templates folder it really checked when there is no ./templates/", async () => {
+    const file = join(tmp.dir, 'bare.yaml');
+    await writeFile(file, stringify({ nomad: { adapter: 'sim' } }));
+    const cwd = process.cwd();
+    process.chdir(tmp.dir);
+    try {
+      const result = await runCli(['--config', file, 'config', 'check']);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain(`  Templates:      ${join(ROOT, 'templates')} (checked; vmbot's own, as there is no ./templates/ here)\n`);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+});
+
 describe('admin commands before there is a database', () => {
   it('vmbot ip says there is no database (and that local mode keeps its own) without creating one', async () => {
     const db = join(tmp.dir, 'none', 'vmbot.sqlite');
