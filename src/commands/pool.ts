@@ -69,10 +69,15 @@ export function registerPoolCommands(program: Command, io: CommandIO = processIO
     .argument('<mac>', 'the MAC address, e.g. 52:54:84:ba:49:01', macArgument)
     .requiredOption('--note <text>', 'why it is reserved (shown by `vmbot pool`)')
     .action(async (mac: string, opts: { note: string }, cmd: Command) => {
-      await withStore(cmd, io, async (store) => {
+      await withStore(cmd, io, async (store, config) => {
+        const before = (await store.macs.usage()).holders.find((h) => h.mac === mac)?.holder;
         await store.macs.reserve(mac, opts.note);
         await store.audit.append({ actor: cliActor(), action: 'mac_reserved', detail: `${mac}: ${opts.note}` });
-        io.out(`Reserved ${mac} (${opts.note}).`);
+        io.out(before?.kind === 'reserved' ? `${mac} was reserved already (${before.note || 'no note'}); note now: ${opts.note}.` : `Reserved ${mac} (${opts.note}).`);
+        // Allowed (the ranges may grow later), but say it: today vmbot would never hand it out anyway.
+        if (!rangeContains(config.macPool.ranges.map((r) => parseMacRange(r)), mac)) {
+          io.err(`Note: ${mac} is outside macPool.ranges (${config.macPool.ranges.join(', ')}), so vmbot would not hand it out anyway. Check the address if you meant one of the pool.`);
+        }
       });
     });
 

@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
 import { buildProgram } from '../../../src/cli.js';
+import { registerPoolCommands } from '../../../src/commands/pool.js';
 import { makeTempDir } from '../../support/tmp.js';
+import { makeCliHarness, POOL } from './helpers-store.js';
 import { runCli as runCliStreams, type CliResult } from '../../unit/config/run-cli.js';
 
 const ROOT = join(import.meta.dirname, '../../..');
@@ -67,6 +69,26 @@ describe('vmbot config check', () => {
       ]),
     );
     expect(lines).toHaveLength(4);
+  });
+});
+
+describe('vmbot pool reserve', () => {
+  it('says when it only replaces the note of a reservation, and when the MAC is outside the pool', async () => {
+    const h = await makeCliHarness(registerPoolCommands);
+    try {
+      expect(await h.run(['pool', 'reserve', '52:54:84:ba:49:05', '--note', 'printer'])).toEqual({ out: 'Reserved 52:54:84:ba:49:05 (printer).\n', err: '', exitCode: 0 });
+      expect(await h.run(['pool', 'reserve', '52:54:84:ba:49:05', '--note', 'office printer'])).toEqual({
+        out: '52:54:84:ba:49:05 was reserved already (printer); note now: office printer.\n',
+        err: '',
+        exitCode: 0,
+      });
+      const outside = await h.run(['pool', 'reserve', '52:54:84:bb:00:00', '--note', 'typo?']);
+      expect(outside.out).toBe('Reserved 52:54:84:bb:00:00 (typo?).\n');
+      expect(outside.err).toBe(`Note: 52:54:84:bb:00:00 is outside macPool.ranges (${POOL.ranges[0]}), so vmbot would not hand it out anyway. Check the address if you meant one of the pool.\n`);
+      expect(outside.exitCode).toBe(0);
+    } finally {
+      await h.cleanup();
+    }
   });
 });
 
