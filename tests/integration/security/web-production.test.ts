@@ -25,6 +25,11 @@ function accepts(host: string, port: number): Promise<boolean> {
       resolve(true);
     });
     socket.once('error', () => resolve(false));
+    // A firewall that drops instead of refusing: nothing accepted within the deadline.
+    socket.setTimeout(3_000, () => {
+      socket.destroy();
+      resolve(false);
+    });
   });
 }
 
