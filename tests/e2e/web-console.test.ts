@@ -106,6 +106,8 @@ describe('web console in a browser (local mode)', () => {
     // The admin view also shows the MAC pool and the audit log.
     await page.locator('#pool tbody tr', { hasText: 'web-e2e' }).waitFor();
     await page.locator('#audit tbody tr', { hasText: 'approve' }).first().waitFor();
+    // vmbot's own steps are attributed to vmbot, not to a "cli" user.
+    expect(await page.locator('#audit tbody tr', { hasText: 'mac_allocated' }).locator('td').nth(1).textContent()).toBe('vmbot');
 
     const path = SCREENSHOT_ENV ?? join(temp.dir, 'web-console.png');
     await mkdir(dirname(path), { recursive: true });

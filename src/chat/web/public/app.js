@@ -42,7 +42,13 @@ async function api(path, options = {}) {
   }
 }
 
-const who = (m) => (m ? `${m.displayName || m.userId} (${m.platform})` : '');
+// vmbot's own steps are recorded as the command-line actor "system": show them as vmbot, not "(cli)".
+const who = (m) => {
+  if (!m) return '';
+  const name = m.displayName || m.userId;
+  if (m.platform === 'cli') return m.userId === 'system' ? name : `${name} (command line)`;
+  return `${name} (${m.platform})`;
+};
 const isLocal = () => state.session?.mode === 'local';
 
 // ---------- problems next to their fields ----------
