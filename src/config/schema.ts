@@ -213,7 +213,7 @@ function crossChecks(raw: unknown, ctx: Ctx): void {
   const nomad = obj(cfg.nomad) ?? {};
   const ssh = obj(nomad.ssh);
   if (nomad.adapter === 'ssh' && !ssh) {
-    ctx.addIssue({ code: 'custom', path: ['nomad', 'ssh'], message: 'nomad.adapter is "ssh" but nomad.ssh (host, user, privateKeyPath, hostKeyFingerprint) is missing' });
+    ctx.addIssue({ code: 'custom', path: ['nomad', 'ssh'], message: 'nomad.adapter is "ssh" (the default) but nomad.ssh (host, user, privateKeyPath, hostKeyFingerprint) is missing: add it (docs/ssh.md), or set nomad.adapter to http, or to sim to try vmbot without a cluster' });
   }
   if (ssh && ssh.hostKeyFingerprint === undefined && ssh.trustOnFirstUse !== true) {
     ctx.addIssue({ code: 'custom', path: ['nomad', 'ssh', 'hostKeyFingerprint'], message: 'required: pin the Nomad host key (ssh-keygen -lf on its host key), or set trustOnFirstUse: true' });

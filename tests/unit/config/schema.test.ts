@@ -69,7 +69,7 @@ describe('the config schema', () => {
 
   it('requires the sections the chosen adapters need, and unique catalogue names', () => {
     expect(problems({ nomad: { adapter: 'ssh' }, cloudInit: { publish: 'sftp' }, sizes: [{ name: 's', label: 'S', cpu: 1, memory: 1 }, { name: 's', label: 'S2', cpu: 1, memory: 1 }] })).toEqual([
-      'nomad.ssh: nomad.adapter is "ssh" but nomad.ssh (host, user, privateKeyPath, hostKeyFingerprint) is missing',
+      'nomad.ssh: nomad.adapter is "ssh" (the default) but nomad.ssh (host, user, privateKeyPath, hostKeyFingerprint) is missing: add it (docs/ssh.md), or set nomad.adapter to http, or to sim to try vmbot without a cluster',
       'cloudInit.sftp: cloudInit.publish is "sftp" but cloudInit.sftp (host, user, privateKeyPath, hostKeyFingerprint) is missing',
       'sizes[1].name: duplicate size name "s"',
     ]);
