@@ -87,37 +87,45 @@ export async function startSshd(opts: SshdOptions): Promise<RealSshd> {
   const sftpRoot = join(dir, 'sftp');
   mkdirSync(sftpRoot);
   const path = `${opts.nomadOnPath === false ? '' : SHIM_DIR + ':'}${dirname(process.execPath)}:/usr/bin:/bin`;
-  const port = await freePort();
-  const config = [
-    `Port ${port}`,
-    'ListenAddress 127.0.0.1',
-    `HostKey ${hostKeyPath}`,
-    `PidFile ${join(dir, 'sshd.pid')}`,
-    `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
-    'PermitRootLogin prohibit-password',
-    'PubkeyAuthentication yes',
-    'PasswordAuthentication no',
-    'KbdInteractiveAuthentication no',
-    'StrictModes no',
-    'UsePAM no',
-    `MaxSessions ${opts.maxSessions ?? 10}`,
-    'MaxStartups 100',
-    `SetEnv PATH=${path} NOMAD_ADDR=${opts.nomadAddr} HOME=${home}`,
-    'Subsystem sftp internal-sftp',
-    'LogLevel ERROR',
-  ].join('\n');
-  const configPath = join(dir, 'sshd_config');
-  writeFileSync(configPath, config + '\n');
-  const child = spawn(SSHD_PATH, ['-f', configPath, '-D', '-e'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  try {
-    await waitForListen(port, child, () => stderr);
-  } catch (err) {
-    child.kill();
-    await tmp.cleanup();
-    throw err;
+  // freePort() closes the port before sshd binds it, so another process can take it in
+  // between: sshd then exits with "Address already in use", and we try a fresh port.
+  let started: { port: number; child: ChildProcess } | undefined;
+  for (let attempt = 1; !started; attempt++) {
+    const port = await freePort();
+    const config = [
+      `Port ${port}`,
+      'ListenAddress 127.0.0.1',
+      `HostKey ${hostKeyPath}`,
+      `PidFile ${join(dir, 'sshd.pid')}`,
+      `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+      'PermitRootLogin prohibit-password',
+      'PubkeyAuthentication yes',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'StrictModes no',
+      'UsePAM no',
+      `MaxSessions ${opts.maxSessions ?? 10}`,
+      'MaxStartups 100',
+      `SetEnv PATH=${path} NOMAD_ADDR=${opts.nomadAddr} HOME=${home}`,
+      'Subsystem sftp internal-sftp',
+      'LogLevel ERROR',
+    ].join('\n');
+    const configPath = join(dir, 'sshd_config');
+    writeFileSync(configPath, config + '\n');
+    const child = spawn(SSHD_PATH, ['-f', configPath, '-D', '-e'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    try {
+      await waitForListen(port, child, () => stderr);
+      started = { port, child };
+    } catch (err) {
+      child.kill();
+      if (attempt < 3 && /Address already in use/i.test(stderr)) continue;
+      await tmp.cleanup();
+      throw err;
+    }
   }
+  const { port, child } = started;
   return {
     host: '127.0.0.1',
     port,
