@@ -12,6 +12,8 @@ export const ASSETS: Readonly<Record<string, { file: string; type: string }>> = 
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
   '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
+  // Browsers ask for /favicon.ico when the page names no icon; naming one spares a 404 per load.
+  '/favicon.svg': { file: 'favicon.svg', type: 'image/svg+xml' },
 };
 
 export function publicDir(): string {

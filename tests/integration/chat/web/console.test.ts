@@ -40,6 +40,10 @@ describe('web console, local mode', () => {
     const js = await fetch(new URL('/app.js', web.url));
     expect(js.headers.get('content-type')).toMatch(/javascript/);
     expect(await js.text()).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document.write/);
+    // The page names its icon (served from 'self', as the CSP's img-src allows).
+    const icon = await fetch(new URL('/favicon.svg', web.url));
+    expect(icon.status).toBe(200);
+    expect(icon.headers.get('content-type')).toBe('image/svg+xml');
     const session = (await (await fetch(new URL('/api/session', web.url))).json()) as { mode: string; banner: string };
     expect(session).toMatchObject({ mode: 'local', banner: SIMULATED_BANNER });
   });
