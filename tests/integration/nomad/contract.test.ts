@@ -16,54 +16,21 @@ import { createSshNomad, type SshNomadPort } from '../../../src/nomad/ssh/adapte
 import { startSshd, type RealSshd } from '../../support/sshd.js';
 import { generateKeyPair, startTestSshServer, type TestSshServer } from '../../support/ssh-server.js';
 import { makeTempDir } from '../../support/tmp.js';
+import { waitFor } from '../../support/wait.js';
+import { vmJobHcl } from './support.js';
 
 const TOKEN = 'b1f5c0de-7a11-4c3e-9d2a-5ecre7t0ken0';
 
 let macSeq = 0x10;
-/** A job in the shape vmbot renders (templates/nomad/job.nomad.hcl.hbs), with a fresh MAC. */
+/** A job in the admins' shape (support.ts) with a fresh MAC; no requestId = a hand-made job. */
 function jobHcl(jobId: string, opts: { requestId?: string; mac?: string } = {}): { hcl: string; mac: string } {
   const mac = opts.mac ?? `52:54:84:ba:4a:${(macSeq++ % 256).toString(16).padStart(2, '0')}`;
-  const meta = opts.requestId === undefined ? '' : `meta {\n    vmbot_request = "${opts.requestId}"\n  }\n`;
-  const hcl = `job "${jobId}" {
-  datacenters = ["dc1"]
-  ${meta}
-  group "${jobId}" {
-    network {
-      mode = "host"
-    }
-    task "${VM_TASK_NAME}" {
-      driver = "qemu"
-      artifact {
-        source      = "http://vm-resources.service.consul:8000/base-images/debian-12-genericcloud-amd64-30G.qcow2"
-        destination = "local/${jobId}.qcow2"
-        mode        = "file"
-      }
-      config {
-        image_path      = "local/${jobId}.qcow2"
-        accelerator     = "kvm"
-        drive_interface = "virtio"
-        args = ["-netdev", "bridge,id=hn0", "-device", "virtio-net-pci,netdev=hn0,id=nic1,mac=${mac}", "-smbios", "type=1,serial=ds=nocloud-net;s=http://10.10.0.5:8000/res/${jobId}/"]
-      }
-      resources {
-        cpu    = 2000
-        memory = 2048
-      }
-    }
-  }
-}
-`;
-  return { hcl, mac };
+  return { hcl: vmJobHcl({ id: jobId, mac, requestId: opts.requestId ?? null }), mac };
 }
 
 /** Polls `check` until it returns a value or the deadline passes (no fixed sleeps). */
-async function until<T>(what: string, check: () => Promise<T | undefined>, deadlineMs = 15_000): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+function until<T>(what: string, check: () => Promise<T | undefined>, deadlineMs = 15_000): Promise<T> {
+  return waitFor(check, { what, timeoutMs: deadlineMs });
 }
 
 interface Target {

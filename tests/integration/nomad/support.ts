@@ -8,7 +8,8 @@ export interface VmJobOptions {
   cpu?: number;
   memory?: number;
   datacenters?: string;
-  requestId?: string;
+  /** The job's meta.vmbot_request; null leaves the meta block out (a hand-made job). */
+  requestId?: string | null;
   extraTask?: string;
 }
 
@@ -18,10 +19,7 @@ export function vmJobHcl(o: VmJobOptions): string {
   return `job "${o.id}" {
   datacenters = ${o.datacenters ?? '["aperture"]'}
   type = "service"
-  meta {
-    vmbot_request = "${o.requestId ?? 'req-1'}"
-  }
-  group "${o.id}" {
+${o.requestId === null ? '' : `  meta {\n    vmbot_request = "${o.requestId ?? 'req-1'}"\n  }\n`}  group "${o.id}" {
     network {
       mode = "host"
     }
