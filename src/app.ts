@@ -32,6 +32,8 @@ export interface BuildCoreOptions {
   /** Injected instead of the configured adapter (local mode's simulated cluster, tests). */
   nomad?: NomadPort;
   publisher?: Publisher;
+  /** The injected nomad/publisher were made for this core alone: close them with it. */
+  ownsPorts?: boolean;
   /** Workflow tuning and test hooks (card coalescing window, crash points...). */
   workflow?: Pick<WorkflowDeps, 'coalesceMs' | 'deleteTimeoutMs' | 'maxConcurrentReads' | 'maxConcurrentProvisions' | 'liveCheckMs' | 'hooks' | 'now'>;
 }
@@ -46,9 +48,9 @@ export async function buildCore(opts: BuildCoreOptions): Promise<Core> {
     // Loaded only when needed: the SSH and SFTP adapters pull in ssh2, which tests and
     // local mode (injected ports) do not need.
     const nomad = opts.nomad ?? (await (await import('./nomad/index.js')).createNomadPort(config, secrets, logger.child({ part: 'nomad' })));
-    if (!opts.nomad) closers.unshift(() => nomad.close());
+    if (!opts.nomad || opts.ownsPorts) closers.unshift(() => nomad.close());
     const publisher = opts.publisher ?? (await (await import('./cloudinit/index.js')).createPublisher(config, logger.child({ part: 'cloudinit' })));
-    if (!opts.publisher) closers.unshift(() => publisher.close());
+    if (!opts.publisher || opts.ownsPorts) closers.unshift(() => publisher.close());
     const workflow = createWorkflow({ config, store, nomad, publisher, renderer, logger, newSeedToken, ...opts.workflow });
     let closed: Promise<void> | undefined;
     return {

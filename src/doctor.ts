@@ -12,7 +12,8 @@ import { silentLogger, type Logger } from './log.js';
 import { planPlatforms } from './config/platforms.js';
 import { checkNomad } from './nomad/check.js';
 import { openStore } from './store/index.js';
-import { createPublisher, newSeedToken } from './cloudinit/index.js';
+import { createPublisher, newSeedToken, nocloudServerComponent } from './cloudinit/index.js';
+import type { Component } from './components.js';
 import { createBuiltinPublisher } from './cloudinit/builtin.js';
 import type { Publisher } from './cloudinit/port.js';
 
@@ -141,14 +142,23 @@ export async function checkPublishing(config: Config, logger: Logger, timeoutMs:
   const metaData = `instance-id: vmbot-doctor-${target.seedToken}\nlocal-hostname: vmbot-doctor\n`;
   let publisher: Publisher;
   let servedBy = 'this check';
+  let server: Component | undefined;
   try {
     publisher = await createPublisher(config, logger);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE' && config.cloudInit.publish === 'builtin') {
+    return fail(what, (err as Error).message, 'check cloudInit.* in the config');
+  }
+  if (config.cloudInit.publish === 'builtin') {
+    const { listen, dir, publicUrl: builtinUrl } = config.cloudInit.builtin;
+    const candidate = nocloudServerComponent({ dir, host: listen.host, port: listen.port, publicUrl: builtinUrl, logger });
+    try {
+      await candidate.start();
+      server = candidate;
+    } catch (err) {
       // `vmbot serve` holds the NoCloud port: publish into its folder and fetch through it.
-      publisher = createBuiltinPublisher({ dir: config.cloudInit.builtin.dir, publicUrl: config.cloudInit.builtin.publicUrl });
+      if (((err as Error).cause as NodeJS.ErrnoException | undefined)?.code !== 'EADDRINUSE') return fail(what, (err as Error).message, 'check cloudInit.builtin.listen');
       servedBy = 'the running vmbot';
-    } else return fail(what, (err as Error).message, 'check cloudInit.* in the config');
+    }
   }
   try {
     await publisher.publish(target, { metaData, userData: '#cloud-config\n' });
@@ -170,6 +180,7 @@ export async function checkPublishing(config: Config, logger: Logger, timeoutMs:
   } finally {
     await publisher.unpublish(target).catch(() => undefined);
     await publisher.close().catch(() => undefined);
+    await server?.stop().catch(() => undefined);
   }
 }
 

@@ -6,12 +6,13 @@
 import { join } from 'node:path';
 import type { Config } from './config/schema.js';
 import type { Logger } from './log.js';
-import { buildCore, type Core } from './app.js';
 import { startSimCluster, type SimCluster, type SimOptions } from './nomad/sim/index.js';
 import { createHttpNomad } from './nomad/http/adapter.js';
-import { startNoCloudServer } from './cloudinit/nocloud-server.js';
+import { nocloudServerComponent } from './cloudinit/index.js';
 import { createBuiltinPublisher } from './cloudinit/builtin.js';
-import { LOCAL_ADMIN_ID, SIMULATED_BANNER, startWebConsole, type WebConsole } from './chat/web/index.js';
+import { LOCAL_ADMIN_ID, SIMULATED_BANNER } from './chat/web/index.js';
+import { startComponents, type Component } from './components.js';
+import { coreComponent, resumeComponent, webConsoleComponent } from './process.js';
 
 export interface LocalMode {
   /** The web console, e.g. http://127.0.0.1:8080/ */
@@ -61,49 +62,48 @@ export function localConfig(config: Config, opts: { dataDir: string; simUrl: str
 export async function startLocalMode(opts: LocalModeOptions): Promise<LocalMode> {
   const { logger } = opts;
   const dataDir = opts.dataDir ?? 'data';
-  const stops: Array<() => Promise<void>> = [];
-  const stopAll = async () => {
-    for (const stop of stops.splice(0)) await stop().catch((err: unknown) => logger.warn({ err }, 'error while stopping local mode'));
+  // Simulated VMs do not fetch their seed, but a person can open the rendered files there.
+  const nocloudDir = join(dataDir, 'local-nocloud');
+  const sim = simClusterComponent(opts);
+  const nocloud = nocloudServerComponent({ dir: nocloudDir, host: '127.0.0.1', port: 0, publicUrl: '(its own URL)', logger: logger.child({ part: 'nocloud' }) });
+  // Known once the sim and the NoCloud server listen (both on free ports).
+  let config: Config | undefined;
+  const localConfigNow = () => (config ??= localConfig(opts.config, { dataDir, simUrl: sim.url, nocloudUrl: nocloud.url }));
+  const core = coreComponent(() => ({
+    config: localConfigNow(),
+    secrets: {},
+    logger,
+    nomad: createHttpNomad({ address: sim.url }),
+    publisher: createBuiltinPublisher({ dir: nocloudDir, publicUrl: nocloud.url }),
+    ownsPorts: true,
+  }));
+  const web = webConsoleComponent({ mode: 'local', simulated: true, logger: logger.child({ platform: 'web' }), config: localConfigNow }, core);
+  const started = await startComponents([sim, nocloud, core, web, resumeComponent(core)], logger);
+  logger.warn({ url: web.url, database: localConfigNow().database.path, nomad: sim.url }, `local mode: ${SIMULATED_BANNER}`);
+  return { url: web.url, close: started.stop };
+}
+
+/** The simulated cluster as a component (local mode's Nomad). */
+function simClusterComponent(opts: LocalModeOptions): Component & { readonly url: string } {
+  let sim: SimCluster | undefined;
+  return {
+    name: 'simulated cluster',
+    get url() {
+      if (!sim) throw new Error('the simulated cluster is not started');
+      return sim.url;
+    },
+    async start() {
+      sim = await startSimCluster({
+        ...opts.sim,
+        bootDelayMs: opts.config.nomad.sim.bootDelay,
+        subnet: opts.config.nomad.sim.subnet,
+        host: '127.0.0.1',
+        logger: opts.logger.child({ part: 'sim' }),
+      });
+      return `simulated Nomad cluster on ${sim.url}`;
+    },
+    async stop() {
+      await sim?.close();
+    },
   };
-  try {
-    const sim: SimCluster = await startSimCluster({
-      ...opts.sim,
-      bootDelayMs: opts.config.nomad.sim.bootDelay,
-      subnet: opts.config.nomad.sim.subnet,
-      host: '127.0.0.1',
-      logger: logger.child({ part: 'sim' }),
-    });
-    stops.unshift(() => sim.close());
-    // Simulated VMs do not fetch their seed, but a person can open the rendered files there.
-    const nocloudDir = join(dataDir, 'local-nocloud');
-    const nocloud = await startNoCloudServer({ dir: nocloudDir, host: '127.0.0.1', port: 0, logger: logger.child({ part: 'nocloud' }) });
-    stops.unshift(() => nocloud.close());
-
-    const config = localConfig(opts.config, { dataDir, simUrl: sim.url, nocloudUrl: nocloud.url });
-    const nomad = createHttpNomad({ address: sim.url });
-    stops.unshift(() => nomad.close());
-    const publisher = createBuiltinPublisher({ dir: nocloudDir, publicUrl: nocloud.url });
-    stops.unshift(() => publisher.close());
-    const core: Core = await buildCore({ config, secrets: {}, logger, nomad, publisher });
-    stops.unshift(() => core.close());
-
-    const web: WebConsole = await startWebConsole({
-      workflow: core.workflow,
-      store: core.store,
-      config,
-      mode: 'local',
-      host: config.web.listen.host,
-      port: config.web.listen.port,
-      logger: logger.child({ platform: 'web' }),
-      simulated: true,
-    });
-    stops.unshift(() => web.stop());
-    core.workflow.attachSurface(web);
-    await core.workflow.resume();
-    logger.warn({ url: web.url, database: config.database.path, nomad: sim.url }, `local mode: ${SIMULATED_BANNER}`);
-    return { url: web.url, close: stopAll };
-  } catch (err) {
-    await stopAll();
-    throw err;
-  }
 }

@@ -50,7 +50,8 @@ export class WebListenError extends Error {
   }
 }
 
-export async function startWebConsole(opts: WebConsoleOptions): Promise<WebConsole> {
+/** Creates the console without listening: its owner (src/process.ts) calls start() and stop(). */
+export async function createWebConsole(opts: WebConsoleOptions): Promise<WebConsole> {
   const { workflow, logger, mode } = opts;
   if (mode === 'production' && !opts.token) throw new Error('the production web console needs an access token: set VMBOT_WEB_TOKEN (or VMBOT_WEB_TOKEN_FILE)');
   const assets = await loadAssets();
@@ -144,8 +145,14 @@ export async function startWebConsole(opts: WebConsoleOptions): Promise<WebConso
       });
     },
   };
-  await adapter.start();
   return adapter;
+}
+
+/** Creates and starts a console (tests that drive one on its own). */
+export async function startWebConsole(opts: WebConsoleOptions): Promise<WebConsole> {
+  const web = await createWebConsole(opts);
+  await web.start();
+  return web;
 }
 
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1']);

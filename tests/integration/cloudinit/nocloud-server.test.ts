@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBuiltinPublisher } from '../../../src/cloudinit/builtin.js';
-import { createPublisher } from '../../../src/cloudinit/index.js';
+import { createPublisher, NoCloudListenError, nocloudServerComponent } from '../../../src/cloudinit/index.js';
 import { startNoCloudServer } from '../../../src/cloudinit/nocloud-server.js';
 import type { Publisher, PublishTarget } from '../../../src/cloudinit/port.js';
 import { isSeedToken, newSeedToken } from '../../../src/cloudinit/token.js';
@@ -212,8 +212,8 @@ describe('NoCloud server', () => {
   });
 });
 
-describe('createPublisher', () => {
-  it('"builtin" starts the server on cloudInit.builtin.listen and stops it on close', async () => {
+describe('createPublisher and the NoCloud server component', () => {
+  it('"builtin" only writes files: the server is a component of its own, and a second one on the same port is refused by name', async () => {
     const tmp = await makeTempDir('nocloud-config');
     closers.push(() => tmp.cleanup());
     const config = parseConfig({ nomad: { adapter: 'http' }, cloudInit: { publish: 'builtin', builtin: { listen: '127.0.0.1:0', publicUrl: 'http://127.0.0.1:1', dir: tmp.dir } } });
@@ -223,5 +223,16 @@ describe('createPublisher', () => {
     expect(publisher.seedUrl(t)).toBe(`http://127.0.0.1:1/nocloud/${t.seedToken}/`);
     expect((await readdir(join(tmp.dir, t.seedToken))).sort()).toEqual(['meta-data', 'user-data']);
     await publisher.close();
+
+    const logger = createLogger({ level: 'silent', pretty: false });
+    const first = nocloudServerComponent({ dir: tmp.dir, host: '127.0.0.1', port: 0, publicUrl: 'http://127.0.0.1:1', logger });
+    expect(await first.start()).toMatch(/^cloud-init files served on http:\/\/127\.0\.0\.1:\d+/);
+    closers.push(() => first.stop());
+    const res = await fetch(`${first.url}/nocloud/${t.seedToken}/meta-data`);
+    expect(await res.text()).toBe(FILES.metaData);
+    const port = Number(new URL(first.url).port);
+    const second = nocloudServerComponent({ dir: tmp.dir, host: '127.0.0.1', port, publicUrl: 'http://127.0.0.1:1', logger });
+    await expect(second.start()).rejects.toThrow(NoCloudListenError);
+    await expect(second.start()).rejects.toThrow(/cloudInit\.builtin\.listen.*already in use/);
   });
 });
