@@ -53,7 +53,7 @@ async function world(mode: 'http' | 'socket'): Promise<{ double: SlackDouble; h:
   for (const u of [ADMIN, MEMBER, OTHER]) double.addUser(u);
   double.addChannel('CADMINS', { members: [ADMIN, OTHER] }).addChannel('C0GENERAL', { members: [ADMIN, MEMBER, OTHER] });
   double.setUsergroup('S0ADMINS', []);
-  const h = await startHarness({ config: { slack: { adminChannel: 'CADMINS', admins: [ADMIN], adminGroup: 'S0ADMINS', apiUrl: double.apiUrl, mode, port: 0 } } });
+  const h = await startHarness({ config: { slack: { adminChannel: 'CADMINS', admins: [ADMIN], adminGroup: 'S0ADMINS', apiUrl: double.apiUrl, mode, listen: '127.0.0.1:0' } } });
   const adapter = createSlackAdapter({
     config: h.config.slack!,
     botToken: double.botToken,

@@ -61,7 +61,7 @@ function describeChat(config: Config): string {
   const platforms: string[] = [];
   if (config.slack) {
     const admins = `${config.slack.admins.length} admin(s)${config.slack.adminGroup ? ` + group ${config.slack.adminGroup}` : ''}`;
-    platforms.push(`slack (${config.slack.mode === 'socket' ? 'Socket Mode' : `HTTP on port ${config.slack.port}`}, admin channel ${config.slack.adminChannel}, ${admins})`);
+    platforms.push(`slack (${config.slack.mode === 'socket' ? 'Socket Mode' : `HTTP on ${config.slack.listen.host}:${config.slack.listen.port}`}, admin channel ${config.slack.adminChannel}, ${admins})`);
   }
   if (config.discord) {
     const admins = `${config.discord.admins.length} admin(s), ${config.discord.adminRoles.length} admin role(s)`;

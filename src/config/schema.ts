@@ -166,7 +166,8 @@ export const configSchema = z
       .strictObject({
         mode: z.enum(['socket', 'http']).default('socket'),
         apiUrl: urlSchema.default('https://slack.com/api/'),
-        port: z.number().int().min(0).max(65535).default(3000),
+        /** HTTP mode: where the receiver listens (loopback by default: a reverse proxy terminates TLS in front). */
+        listen: listenSchema.default({ host: '127.0.0.1', port: 3000 }),
         adminChannel: z.string().min(1),
         admins: z.array(z.string().min(1)).default([]),
         adminGroup: z.string().optional(),

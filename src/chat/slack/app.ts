@@ -1,6 +1,8 @@
 // Bolt App construction. The transports are Bolt's own receivers: Socket Mode (default;
 // no public URL, suits a server behind NAT) with the app-level token, or HTTP with the
-// signing secret (Bolt verifies the HMAC and the 5-minute window, and answers 401).
+// signing secret (Bolt verifies the HMAC and refuses a timestamp over 5 minutes old with 401;
+// replay-guard.ts in front of it refuses one over 5 minutes ahead and a replayed signature).
+// The HTTP receiver listens on `slack.listen` (127.0.0.1:3000 unless configured).
 // `slack.apiUrl` reaches every Web API client, including the Socket Mode client's own,
 // which calls apps.connections.open with the app-level token: Bolt hands that client
 // `installerOptions.clientOptions`, not the App's `clientOptions`.
@@ -12,6 +14,7 @@ import type { Config } from '../../config/schema.js';
 import type { Logger } from '../../log.js';
 import { boltLogger } from './bolt-logger.js';
 import { slackError } from './slack-error.js';
+import { ReplayCache, guardRequests } from './replay-guard.js';
 
 /** Tests tune the Socket Mode client (e.g. no reconnect delay); production uses Bolt's defaults. */
 export interface SocketModeTuning {
@@ -62,7 +65,16 @@ export function createBoltApp(opts: BoltAppOptions): BoltApp {
     });
   } else {
     if (!opts.signingSecret) throw new Error('slack.mode is "http" but SLACK_SIGNING_SECRET is not set');
-    receiver = new HTTPReceiver({ signingSecret: opts.signingSecret, endpoints: '/slack/events', port: opts.config.port, logger });
+    const endpoints = ['/slack/events'];
+    const http = new HTTPReceiver({ signingSecret: opts.signingSecret, endpoints, port: opts.config.listen.port, logger });
+    // Bolt's server calls `requestListener` per request, so the guard goes in front of it.
+    http.requestListener = guardRequests(http.requestListener, {
+      signingSecret: opts.signingSecret,
+      endpoints,
+      cache: new ReplayCache(),
+      onRefused: (reason) => opts.logger.warn({ reason }, reason === 'full' ? 'Slack request refused: replay cache full' : `Slack request refused: ${reason === 'future' ? 'timestamp more than 5 minutes ahead' : 'signature already used'}`),
+    });
+    receiver = http;
   }
   // Deferred: Bolt's own auth.test then runs in start() (awaited, errors reported by name)
   // instead of as a floating promise in the constructor.
@@ -77,10 +89,13 @@ export function createBoltApp(opts: BoltAppOptions): BoltApp {
       } catch (err) {
         throw new Error(`Slack refused SLACK_BOT_TOKEN (auth.test: ${slackError(err) ?? (err as Error).message}); reinstall the app or copy the token again`, { cause: err });
       }
-      const started: unknown = opts.config.mode === 'http' ? await app.start(opts.config.port) : await app.start();
+      const { host, port } = opts.config.listen;
+      const started: unknown = opts.config.mode === 'http' ? await app.start({ host, port }) : await app.start();
       if (opts.config.mode === 'http' && started && typeof (started as Server).address === 'function') {
         const address = (started as Server).address() as AddressInfo;
-        return { url: `http://127.0.0.1:${address.port}/slack/events` };
+        // A wildcard bind is reached on loopback too; an IPv6 literal needs brackets in a URL.
+        const shown = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
+        return { url: `http://${shown}:${address.port}/slack/events` };
       }
       return {};
     },

@@ -17,7 +17,7 @@ describe('Slack adapter start-up', () => {
     await double.close();
   });
 
-  const config = (mode: 'socket' | 'http') => ({ mode, apiUrl: double.apiUrl, port: 0, adminChannel: 'CADMINS', admins: [] });
+  const config = (mode: 'socket' | 'http') => ({ mode, apiUrl: double.apiUrl, listen: { host: '127.0.0.1', port: 0 }, adminChannel: 'CADMINS', admins: [] });
   const common = { workflow: unusedWorkflow, logger: silentLogger, clientOptions: { retryConfig: { retries: 0 } }, socketModeOptions: { autoReconnectEnabled: false } };
 
   it('connects in Socket Mode with both tokens, and stops cleanly', async () => {

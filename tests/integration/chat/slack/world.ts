@@ -61,7 +61,7 @@ export async function startSlackWorld(opts: SlackWorldOptions = { mode: 'http' }
     ...harnessOpts,
     // A quick cluster: these tests are about Slack, not boot timing.
     sim: { bootDelayMs: 20, chunkDelayMs: 2, startDelayMs: 20, stopDelayMs: 10, gcDelayMs: 20, ...harnessOpts.sim },
-    config: { ...harnessOpts.config, slack: { adminChannel: ADMIN_CHANNEL, admins: [ADMIN1, ADMIN2], adminGroup: 'S0ADMINS', apiUrl: double.apiUrl, mode: opts.mode, port: 0 } },
+    config: { ...harnessOpts.config, slack: { adminChannel: ADMIN_CHANNEL, admins: [ADMIN1, ADMIN2], adminGroup: 'S0ADMINS', apiUrl: double.apiUrl, mode: opts.mode, listen: '127.0.0.1:0' } },
   });
   const adapter = createSlackAdapter({
     config: h.config.slack!,
