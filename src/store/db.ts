@@ -7,7 +7,7 @@
 // processes writing the same file are handled by SQLite itself: WAL, a busy timeout,
 // and BEGIN IMMEDIATE (take the write lock up front, so a transaction never has to
 // upgrade a stale read snapshot, which fails with SQLITE_BUSY without waiting).
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir, open as openFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import sqlite3 from 'sqlite3';
 import { VmbotError } from '../domain/problem.js';
@@ -64,11 +64,16 @@ export class Db {
     };
   }
 
-  /** Opens (creating the file and its parent folders) with WAL, foreign keys and a busy timeout. */
+  /**
+   * Opens (creating the file and its parent folders) with WAL, foreign keys and a busy timeout.
+   * The file holds SSH keys, logins, addresses and seed tokens: folders it creates are 0700,
+   * the file and its -wal/-shm 0600, whatever the umask.
+   */
   static async open(path: string, opts: { busyTimeoutMs?: number } = {}): Promise<Db> {
     let handle: sqlite3.Database;
+    const onDisk = path !== ':memory:' && path !== '';
     try {
-      if (path !== ':memory:') await mkdir(dirname(path), { recursive: true });
+      if (onDisk) await preparePrivateFile(path);
       handle = await new Promise<sqlite3.Database>((resolve, reject) => {
         const db: sqlite3.Database = new sqlite3.Database(path, (err) => (err ? reject(err) : resolve(db)));
       });
@@ -80,6 +85,8 @@ export class Db {
       // The busy timeout first: the WAL switch itself may wait for another process.
       handle.configure('busyTimeout', opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
       await db.sql.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;');
+      // SQLite gives -wal/-shm the database file's mode; this also tightens ones left by an older vmbot.
+      if (onDisk) for (const suffix of ['-wal', '-shm']) await tighten(path + suffix);
     } catch (err) {
       await db.close();
       throw err;
@@ -137,5 +144,42 @@ export class Db {
     this.closed = true;
     await drained;
     await new Promise<void>((resolve, reject) => this.handle.close((err) => (err ? reject(err) : resolve())));
+  }
+}
+
+const PRIVATE_FILE = 0o600;
+const PRIVATE_DIR = 0o700;
+
+/** Creates missing parent folders 0700 and the file 0600 (before SQLite opens it); tightens an existing file. */
+async function preparePrivateFile(path: string): Promise<void> {
+  const dir = dirname(path);
+  // mkdir's mode is filtered by the umask; the folders it created are set exactly afterwards.
+  const first = await mkdir(dir, { recursive: true, mode: PRIVATE_DIR });
+  if (first !== undefined) {
+    for (let d = dir; ; d = dirname(d)) {
+      await chmod(d, PRIVATE_DIR);
+      if (d === first || dirname(d) === d) break;
+    }
+  }
+  // 'a': create if missing, never truncate. The mode applies only when it creates the file.
+  const file = await openFile(path, 'a', PRIVATE_FILE);
+  try {
+    const { mode } = await file.stat();
+    if ((mode & 0o777) !== PRIVATE_FILE) await file.chmod(PRIVATE_FILE);
+  } catch (err) {
+    // Another user's file (e.g. a CLI run by an admin next to the service): leave it as it is.
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') throw err;
+  } finally {
+    await file.close();
+  }
+}
+
+/** chmod 0600 if the file exists and is ours; a missing file is fine. */
+async function tighten(path: string): Promise<void> {
+  try {
+    await chmod(path, PRIVATE_FILE);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'EPERM') throw err;
   }
 }
