@@ -68,6 +68,16 @@ export interface DeliveryOptions {
   badSignature?: boolean;
   /** HTTP only: shift the signed timestamp (seconds; negative = in the past). */
   timestampSkewSeconds?: number;
+  /** HTTP only: sign with exactly this timestamp (seconds), e.g. to post a captured request again. */
+  timestamp?: number;
+}
+
+/** A signed HTTP post as it went out: enough to post the very same request again. */
+export interface SignedPost {
+  url: string;
+  body: string;
+  timestamp: number;
+  signature: string;
 }
 
 export interface ResponseUrlPost {
@@ -96,6 +106,8 @@ export class SlackDouble {
   readonly responseUrlPosts: ResponseUrlPost[] = [];
   /** Socket Mode acks received: envelope id → ack payload. */
   readonly acks: Array<{ envelopeId: string; payload: unknown }> = [];
+  /** HTTP mode: every signed post sent, in order (a replay test posts one of them again). */
+  readonly signedPosts: SignedPost[] = [];
   /** How long a trigger_id stays usable (Slack: 3 s). Tests lower it to play a slow app. */
   triggerTtlMs = TRIGGER_TTL_MS;
 
@@ -370,9 +382,10 @@ export class SlackDouble {
 
   /** HTTP mode: posts a body signed as Slack signs it (v0=HMAC-SHA256 of `v0:ts:body`). */
   async postSigned(url: string, body: string, opts: DeliveryOptions = {}): Promise<Delivery> {
-    const timestamp = Math.floor(this.now() / 1000) + (opts.timestampSkewSeconds ?? 0);
+    const timestamp = opts.timestamp ?? Math.floor(this.now() / 1000) + (opts.timestampSkewSeconds ?? 0);
     const secret = opts.badSignature ? `${this.signingSecret}-forged` : this.signingSecret;
     const signature = 'v0=' + createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex');
+    this.signedPosts.push({ url, body, timestamp, signature });
     const headers: Record<string, string> = {
       'content-type': 'application/x-www-form-urlencoded',
       'x-slack-request-timestamp': String(timestamp),

@@ -193,6 +193,60 @@ describe('Slack (HTTP mode)', () => {
     expect(await count()).toBe(before);
   });
 
+  it('refuses a timestamp more than 5 minutes ahead with 401 (Bolt checks only the past); a small skew ahead is fine', async () => {
+    const opened = w.double.callsTo('views.open').length;
+    const replies = w.double.ephemeralsFor(MEMBER).length;
+    const future = await w.double.slashCommand({ user: MEMBER, text: 'request' }, { timestampSkewSeconds: 6 * 60 });
+    expect(future.status).toBe(401);
+    // A clock a minute ahead is within Slack's window: answered.
+    const ahead = await w.double.slashCommand({ user: MEMBER, text: 'list' }, { timestampSkewSeconds: 60 });
+    expect(ahead.status).toBe(200);
+    await w.double.waitFor(() => w.double.ephemeralsFor(MEMBER).slice(replies)[0], 5_000, 'the /vm list reply');
+    // The app handles deliveries in order: the refused one opened no modal.
+    expect(w.double.callsTo('views.open')).toHaveLength(opened);
+  });
+
+  it('refuses the same signed request posted again with 401 and acts once', async () => {
+    // A slash command: one modal, not two.
+    const opened = w.double.callsTo('views.open').length;
+    expect((await w.double.slashCommand({ user: MEMBER, text: 'request' })).status).toBe(200);
+    const command = w.double.signedPosts.at(-1)!;
+    await w.double.waitFor(() => w.double.callsTo('views.open').length > opened, 5_000, 'the modal');
+    const replayed = await w.double.postSigned(command.url, command.body, { timestamp: command.timestamp });
+    expect(replayed.status).toBe(401);
+    expect(w.double.signedPosts.at(-1)!.signature).toBe(command.signature);
+
+    // A form submission: one request stored, not two.
+    const submitted = await w.request(MEMBER, { name: 'replay-1' });
+    expect(submitted).toEqual({ status: 200, body: '' });
+    const submission = w.double.signedPosts.at(-1)!;
+    const stored = await count();
+    const again = await w.double.postSigned(submission.url, submission.body, { timestamp: submission.timestamp });
+    expect(again.status).toBe(401);
+
+    // A later first delivery is answered, so the refused ones were not merely slow.
+    const replies = w.double.ephemeralsFor(MEMBER).length;
+    await w.double.slashCommand({ user: MEMBER, text: 'list' });
+    await w.double.waitFor(() => w.double.ephemeralsFor(MEMBER).slice(replies)[0], 5_000, 'the /vm list reply');
+    expect(w.double.callsTo('views.open')).toHaveLength(opened + 2);
+    expect(await count()).toBe(stored);
+    expect((await w.h.core.store.requests.list()).filter((r) => r.name === 'replay-1')).toHaveLength(1);
+  });
+
+  it('a re-delivery (X-Slack-Retry-Num) of a request already seen is still acked with 200 and dropped', async () => {
+    const opened = w.double.callsTo('views.open').length;
+    expect((await w.double.slashCommand({ user: MEMBER, text: 'request' })).status).toBe(200);
+    const first = w.double.signedPosts.at(-1)!;
+    await w.double.waitFor(() => w.double.callsTo('views.open').length > opened, 5_000, 'the modal');
+    // Slack's retry of the very same signed request: not a replay to refuse, a re-delivery to drop.
+    const retried = await w.double.postSigned(first.url, first.body, { timestamp: first.timestamp, retryNum: 1 });
+    expect(retried).toEqual({ status: 200, body: '' });
+    const replies = w.double.ephemeralsFor(MEMBER).length;
+    await w.double.slashCommand({ user: MEMBER, text: 'list' });
+    await w.double.waitFor(() => w.double.ephemeralsFor(MEMBER).slice(replies)[0], 5_000, 'the /vm list reply');
+    expect(w.double.callsTo('views.open')).toHaveLength(opened + 1);
+  });
+
   it('answers invalid modal input inline (response_action: errors) and stores nothing', async () => {
     const before = await count();
     const res = await w.request(MEMBER, { name: 'Bad_Name!', sshKeys: '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----', login: 'root' });
