@@ -11,11 +11,13 @@ import { messageText, startDiscordDouble, buttonIds } from '../support/discord-d
 import { makeTempDir } from '../support/tmp.js';
 import { TEST_SSH_KEY } from '../support/harness.js';
 import { join } from 'node:path';
+import { readFile, writeFile } from 'node:fs/promises';
+import { startSshd } from '../support/sshd.js';
 import { portsFreed, REPO, startVmbot, type VmbotProcess } from '../support/vmbot-process.js';
 import { GUILD, TOKEN, ADMIN_CHANNEL as DISCORD_ADMIN_CHANNEL, ADMIN_ROLE, ALICE, CAROL_ADMIN } from '../integration/chat/discord/guild.js';
 
 // Fixed ports, one set per test so a leftover of one cannot hide behind another.
-const PORTS = { slackHttp: { slack: 47311, nocloud: 47312 }, slackSocket: { nocloud: 47322 }, discord: { nocloud: 47332 }, local: { web: 47341 } };
+const PORTS = { slackHttp: { slack: 47311, nocloud: 47312 }, slackSocket: { nocloud: 47322 }, discord: { nocloud: 47332 }, local: { web: 47341 }, ssh: { slack: 47351 } };
 
 const ADMIN = 'UADMIN1';
 const MEMBER = 'U1';
@@ -170,6 +172,36 @@ describe('vmbot serve as a child process', () => {
     await expectSeedServed('proc-discord', nocloud);
     expect(vmbot.output()).not.toContain(TOKEN);
     await expectCleanExit(vmbot, [nocloud]);
+  });
+
+  it('Nomad over SSH (real sshd, the nomad CLI shim) and SFTP publishing, Slack HTTP mode: the files land in the folder nginx serves; SIGTERM exits 0', async () => {
+    const double = await slackDouble();
+    const sshd = await startSshd({ nomadAddr: sim.url, token: 'nomad-token-not-a-secret' });
+    cleanups.push(() => sshd.close());
+    const keyPath = join(sshd.dir, 'vmbot_key');
+    await writeFile(keyPath, sshd.clientKey.privateKey, { mode: 0o600 });
+    const target = { host: sshd.host, port: sshd.port, user: sshd.user, privateKeyPath: keyPath, hostKeyFingerprint: sshd.hostKey.fingerprint };
+    const resources = join(sshd.sftpRoot, 'vm-resources');
+    const { slack } = PORTS.ssh;
+    const base = baseConfig(0);
+    const vmbot = await serve(
+      {
+        ...base,
+        nomad: { adapter: 'ssh', datacenters: ['aperture'], jobPrefix: 'uservm-', ipTimeout: '30s', pollInterval: 50, ssh: { ...target, tokenFile: '~/.nomad-token' } },
+        cloudInit: { publish: 'sftp', sftp: { ...target, dir: resources, publicUrl: 'http://vm-resources.service.consul:8000/res' } },
+        slack: { mode: 'http', apiUrl: double.apiUrl, listen: `127.0.0.1:${slack}`, adminChannel: SLACK_ADMIN_CHANNEL, admins: [ADMIN] },
+      },
+      { SLACK_BOT_TOKEN: double.botToken, SLACK_SIGNING_SECRET: double.signingSecret },
+    );
+    await vmbot.waitForOutput(/vmbot is running/);
+    double.deliverTo({ mode: 'http', url: `http://127.0.0.1:${slack}/slack/events` });
+    expect(await slackFlow(double, 'proc-ssh')).toMatch(/^10\.10\.0\.\d+$/);
+    // The job names the admins' nginx URL; the files are where that nginx serves them from.
+    expect(await seedUrlOf('proc-ssh')).toBe('http://vm-resources.service.consul:8000/res/proc-ssh/');
+    expect(await readFile(join(resources, 'proc-ssh', 'meta-data'), 'utf8')).toContain('local-hostname: "proc-ssh"');
+    expect((await readFile(join(resources, 'proc-ssh', 'user-data'), 'utf8')).split('\n')[0]).toBe('#cloud-config');
+    expect(vmbot.output()).not.toContain('nomad-token-not-a-secret');
+    await expectCleanExit(vmbot, [slack]);
   });
 
   it('no credentials, a config file that only sets web.listen: local mode, says what to configure, serves the console; SIGTERM exits 0', async () => {
