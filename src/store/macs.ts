@@ -5,33 +5,33 @@
 // open: the pool is configuration, the leases are state. Taking a MAC is then one
 // statement — INSERT the lowest candidate that has no lease — and the mac PRIMARY KEY
 // makes a double lease impossible even across processes.
-import { countMacs, normaliseMac, parseMacRange, type MacRange } from '../domain/mac.js';
+import { countMacs, MAX_POOL_SIZE, normaliseMac, parseMacRange, poolRangeProblems, type MacRange } from '../domain/mac.js';
 import { VmbotError } from '../domain/problem.js';
 import { LIVE_STATES, type RequestState } from '../domain/states.js';
 import type { Db, Sql, SqlValue } from './db.js';
 import type { MacHolder, MacStore, MacUsage } from './types.js';
 
-/** The largest pool we materialise: a /16 of MACs is already far more VMs than a cluster runs. */
-export const MAX_POOL_SIZE = 65_536;
+export { MAX_POOL_SIZE };
 
 export interface PoolConfig {
   ranges: string[];
   reserved: Array<{ mac: string; note: string }>;
 }
 
-/** Parses the configured ranges and refuses absurd ones before anything is written. */
+/**
+ * Parses the configured ranges and refuses absurd ones before anything is written: the
+ * same check (domain/mac.ts poolRangeProblems) as the config schema, for callers that
+ * build a pool without it.
+ */
 export function parsePool(ranges: readonly string[]): { ranges: MacRange[]; size: number } {
   if (ranges.length === 0) throw new VmbotError('config_invalid', 'macPool.ranges is empty: add at least one range like 52:54:84:ba:49:00-52:54:84:ba:49:ff.', 'macPool.ranges');
-  const parsed = ranges.map((r, i) => parseMacRange(r, `macPool.ranges[${i}]`));
-  const size = countMacs(parsed);
-  if (size > BigInt(MAX_POOL_SIZE)) {
-    throw new VmbotError(
-      'config_invalid',
-      `macPool.ranges cover ${size} MACs; vmbot allows at most ${MAX_POOL_SIZE}. Narrow the ranges to the MACs your router hands out (e.g. 52:54:84:ba:49:00-52:54:84:ba:49:ff).`,
-      'macPool.ranges',
-    );
+  const problems = poolRangeProblems(ranges);
+  if (problems.length > 0) {
+    const first = problems[0]!;
+    throw new VmbotError('config_invalid', first.message, first.index === undefined ? 'macPool.ranges' : `macPool.ranges[${first.index}]`);
   }
-  return { ranges: parsed, size: Number(size) };
+  const parsed = ranges.map((r, i) => parseMacRange(r.includes('-') ? r : `${r}-${r}`, `macPool.ranges[${i}]`));
+  return { ranges: parsed, size: Number(countMacs(parsed)) };
 }
 
 export interface ParsedPool {
@@ -136,9 +136,13 @@ export function createMacStore(db: Db, now: () => Date): MacStore {
         return row?.mac ?? null;
       }),
 
-    releaseForRequest: (requestId) =>
+    releaseForRequest: (requestId, opts = {}) =>
       db.transaction(async (sql) => {
-        await sql.run(`DELETE FROM mac_leases WHERE request_id = ? AND kind = 'request'`, [requestId]);
+        if (opts.keptByJob) {
+          await sql.run(`UPDATE mac_leases SET kind = 'external', request_id = NULL, job_id = ? WHERE request_id = ? AND kind = 'request'`, [opts.keptByJob, requestId]);
+        } else {
+          await sql.run(`DELETE FROM mac_leases WHERE request_id = ? AND kind = 'request'`, [requestId]);
+        }
       }),
 
     reserve: async (macText, note) => {

@@ -78,8 +78,12 @@ export interface MacStore {
   allocate(requestId: string): Promise<string>;
   /** The MAC that allocate() would take next, without taking it (for `vmbot render`). */
   peekNext(): Promise<string | null>;
-  /** Frees the MAC held by a request (no-op if none). */
-  releaseForRequest(requestId: string): Promise<void>;
+  /**
+   * Frees the MAC held by a request (no-op if none). `keptByJob`: a hand-made job still uses
+   * it, so it is handed to that job (kind `external`, as pool sync would mark it) in the same
+   * statement instead of going back to the pool.
+   */
+  releaseForRequest(requestId: string, opts?: { keptByJob?: string }): Promise<void>;
   /** Admin tools. `force` frees a MAC held by a live VM. */
   reserve(mac: string, note: string): Promise<void>;
   release(mac: string, opts?: { force?: boolean }): Promise<void>;

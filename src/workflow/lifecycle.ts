@@ -9,13 +9,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { VmbotError, type Problem } from '../domain/problem.js';
 import type { VmRequest } from '../domain/request.js';
 import type { RequestState } from '../domain/states.js';
-import { VM_TASK_NAME, type AllocationInfo } from '../nomad/port.js';
+import { VM_TASK_NAME, type AllocationInfo, type JobInfo } from '../nomad/port.js';
 import type { PublishTarget } from '../cloudinit/port.js';
 import type { RequestPatch } from '../store/types.js';
 import { sshCommand } from './cards.js';
 import { SYSTEM, type Step, type WorkflowContext } from './context.js';
 import { toProblem } from './failures.js';
 import { Limit } from './limit.js';
+import { macsInArgs } from './pool-sync.js';
 import { Watcher, type WatchProgress } from './watcher.js';
 
 export interface LifecycleOptions {
@@ -42,6 +43,17 @@ export function publishTarget(req: VmRequest): PublishTarget {
 /** An allocation still holds the VM's MAC until QEMU is gone. */
 export function holdsMac(alloc: AllocationInfo): boolean {
   return alloc.clientStatus === 'running' || (alloc.clientStatus === 'pending' && alloc.desiredStatus === 'run');
+}
+
+/** vmbot owns a job for a request only when the job's meta.vmbot_request says so. */
+export function ownedBy(job: Pick<JobInfo, 'meta'>, requestId: string): boolean {
+  return job.meta.vmbot_request === requestId;
+}
+
+/** The audit line for a job vmbot found under its job id but did not make (and so left alone). */
+export function notOursDetail(jobId: string, job: Pick<JobInfo, 'meta' | 'status'>): string {
+  const owner = job.meta.vmbot_request;
+  return `job ${jobId} is not vmbot's (meta.vmbot_request ${owner ? `is ${owner}` : 'missing'}): left ${job.status === 'dead' ? 'alone' : 'running'}`;
 }
 
 export class Lifecycle {
@@ -195,7 +207,8 @@ export class Lifecycle {
       }
       if (job && (opts.fresh || job.stop || job.status === 'dead')) {
         // Ours, but finished or failed: purge it and wait for QEMU to let go of the MAC.
-        await nomad.stopJob(jobId);
+        const foreign = await this.stopIfOurs(jobId, id);
+        if (foreign) throw new VmbotError('name_taken', `The Nomad job "${jobId}" was replaced by one this request did not make (${notOursDetail(jobId, foreign)}). Remove or rename that job, then press Retry.`, 'name');
         await this.waitAllocationsStopped(jobId);
         job = null;
       }
@@ -310,8 +323,10 @@ export class Lifecycle {
   // ---- deletion -----------------------------------------------------------------------
 
   /**
-   * deleting → deleted: stop + purge the job, unpublish, wait until no allocation holds
-   * the MAC, release it. A Nomad outage does not lose the deletion: it is tried again with
+   * deleting → deleted: stop + purge the job if it is ours (a job under our job id that
+   * vmbot did not make for this request is left alone, audit `job_not_ours`), unpublish,
+   * wait until no allocation holds the MAC, release it (or hand it to the hand-made job
+   * that still uses it). A Nomad outage does not lose the deletion: it is tried again with
    * a growing pause (and resumed after a restart, the request staying in `deleting`).
    */
   async deleteVm(id: string): Promise<void> {
@@ -330,30 +345,60 @@ export class Lifecycle {
     }
   }
 
+  /**
+   * Stops and purges `jobId` only if it is this request's (meta.vmbot_request). Returns the
+   * job when it is someone else's: it is never stopped. Every stopJob goes through here.
+   */
+  private async stopIfOurs(jobId: string, requestId: string): Promise<JobInfo | null> {
+    const job = await this.ctx.nomad.getJob(jobId);
+    if (!job) return null; // already gone
+    if (!ownedBy(job, requestId)) return job;
+    await this.ctx.nomad.stopJob(jobId);
+    return null;
+  }
+
+  /** A hand-made job (no meta.vmbot_request) that still lists `mac` in its qemu args, if any. */
+  private async handMadeJobUsing(mac: string): Promise<string | undefined> {
+    const jobs = await this.ctx.nomad.listJobs();
+    return jobs.find((j) => !j.meta.vmbot_request && macsInArgs(j.qemuArgs).includes(mac.toLowerCase()))?.id;
+  }
+
   private async deleteOnce(id: string): Promise<boolean> {
-    const { store, nomad, publisher } = this.ctx;
+    const { store, publisher } = this.ctx;
     const req = await store.requests.get(id);
     if (!req || req.state !== 'deleting') return true;
-    if (req.jobId) await nomad.stopJob(req.jobId);
+    const foreign = req.jobId ? await this.stopIfOurs(req.jobId, id) : null;
+    const skipped = foreign && req.jobId ? notOursDetail(req.jobId, foreign) : null;
+    if (skipped) {
+      this.ctx.logger.warn({ requestId: id, jobId: req.jobId }, skipped);
+      await store.audit.append({ actor: SYSTEM, action: 'job_not_ours', requestId: id, vmName: req.name, detail: skipped });
+    }
     this.step('after_stop', id);
     if (req.seedToken) await publisher.unpublish(publishTarget(req));
     this.step('after_unpublish', id);
-    if (req.jobId) await this.waitAllocationsStopped(req.jobId);
-    await store.macs.releaseForRequest(id);
+    // A foreign job's allocations are not ours to wait for; a hand-made job that carries our
+    // MAC keeps it (as `external`, like pool sync marks it), otherwise only our own last
+    // allocation (replaced when the job was) must be gone before the MAC is free.
+    const keptBy = foreign && req.mac ? await this.handMadeJobUsing(req.mac) : undefined;
+    if (req.jobId && !foreign) await this.waitAllocationsStopped(req.jobId);
+    else if (req.jobId && req.allocId && !keptBy) await this.waitAllocationsStopped(req.jobId, req.allocId);
+    await store.macs.releaseForRequest(id, keptBy ? { keptByJob: keptBy } : {});
     this.step('after_release', id);
-    const deleted = await store.requests.transition(id, 'deleting', 'deleted', {}, { actor: SYSTEM, action: 'state:deleting->deleted', detail: req.mac ? `MAC ${req.mac} released` : null });
+    const macDetail = req.mac ? (keptBy ? `MAC ${req.mac} kept: the hand-made job ${keptBy} uses it (now external)` : `MAC ${req.mac} released`) : null;
+    const detail = [skipped, macDetail].filter(Boolean).join('; ') || null;
+    const deleted = await store.requests.transition(id, 'deleting', 'deleted', {}, { actor: SYSTEM, action: 'state:deleting->deleted', detail });
     if (!deleted) return true;
     this.ctx.notifier.cardChanged(id);
     await this.ctx.notifier.notify(deleted.requester, { kind: 'deleted', requestId: id, name: deleted.name });
     return true;
   }
 
-  /** Polls the job's allocations until none holds the MAC (QEMU gone), or throws at the deadline. */
-  private async waitAllocationsStopped(jobId: string): Promise<void> {
+  /** Polls the job's allocations (or only `allocId`) until none holds the MAC (QEMU gone), or throws at the deadline. */
+  private async waitAllocationsStopped(jobId: string, allocId?: string): Promise<void> {
     const deadline = Date.now() + this.opts.deleteTimeoutMs;
     for (;;) {
       const allocs = await this.ctx.nomad.listAllocations(jobId);
-      const holding = allocs.filter(holdsMac);
+      const holding = allocs.filter((a) => holdsMac(a) && (allocId === undefined || a.id === allocId));
       if (holding.length === 0) return;
       if (Date.now() > deadline) {
         throw new VmbotError('nomad_error', `Allocation(s) ${holding.map((a) => a.id.slice(0, 8)).join(', ')} of ${jobId} are still running after the job was stopped; the MAC stays taken until they stop.`);
