@@ -18,7 +18,10 @@ import { join } from 'node:path';
 import { parseConfig } from '../../src/config/load.js';
 import type { Config, ConfigInput } from '../../src/config/schema.js';
 import { silentLogger, type Logger } from '../../src/log.js';
-import { buildCore, type Core } from '../../src/app.js';
+import type { Core } from '../../src/app.js';
+import { startComponents, type Started } from '../../src/components.js';
+import { coreComponent } from '../../src/process.js';
+import { nocloudServerComponent } from '../../src/cloudinit/index.js';
 import type { Actor, MemberRef, Platform, RequestInput, VmRequest } from '../../src/domain/request.js';
 import type { RequestState } from '../../src/domain/states.js';
 import type { ChatSurface, MemberNotice, RequestCardView } from '../../src/chat/views.js';
@@ -26,7 +29,6 @@ import type { WorkflowDeps, WorkflowHooks } from '../../src/workflow/index.js';
 import { startSimCluster, type SimCluster, type SimOptions } from '../../src/nomad/sim/index.js';
 import { createHttpNomad } from '../../src/nomad/http/adapter.js';
 import { createBuiltinPublisher } from '../../src/cloudinit/builtin.js';
-import { startNoCloudServer } from '../../src/cloudinit/nocloud-server.js';
 import { makeTempDir } from './tmp.js';
 import { waitFor } from './wait.js';
 
@@ -120,33 +122,37 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const ownSim = !opts.simCluster;
   const sim = opts.simCluster ?? (await startSimCluster({ bootDelayMs: 50, ...opts.sim }));
   const nocloudDir = join(dir, 'nocloud');
-  const nocloud = await startNoCloudServer({ dir: nocloudDir, host: '127.0.0.1', port: 0, logger });
-  const config = parseConfig(harnessConfigInput({ dir, simUrl: sim.url, nocloudUrl: nocloud.url, config: opts.config }), 'test harness');
-  const nomad = createHttpNomad({ address: sim.url, timeoutMs: opts.nomadTimeoutMs ?? 10_000, retries: 0 });
-  const publisher = createBuiltinPublisher({ dir: nocloudDir, publicUrl: config.cloudInit.builtin.publicUrl });
-  let core: Core;
-  try {
-    core = await buildCore({
+  // The same builder as production and local mode (src/process.ts): NoCloud server, then the core.
+  const nocloud = nocloudServerComponent({ dir: nocloudDir, host: '127.0.0.1', port: 0, publicUrl: '(its own URL)', logger });
+  let config: Config | undefined;
+  const coreOf = coreComponent(() => {
+    config = parseConfig(harnessConfigInput({ dir, simUrl: sim.url, nocloudUrl: nocloud.url, config: opts.config }), 'test harness');
+    return {
       config,
       secrets: {},
       logger,
-      nomad,
-      publisher,
+      nomad: createHttpNomad({ address: sim.url, timeoutMs: opts.nomadTimeoutMs ?? 10_000, retries: 0 }),
+      publisher: createBuiltinPublisher({ dir: nocloudDir, publicUrl: config.cloudInit.builtin.publicUrl }),
+      ownsPorts: true,
       workflow: { coalesceMs: opts.coalesceMs ?? 20, deleteTimeoutMs: 5_000, ...opts.workflow, ...(opts.hooks ? { hooks: opts.hooks } : {}) },
-    });
+    };
+  });
+  let started: Started;
+  try {
+    started = await startComponents([nocloud, coreOf], logger);
   } catch (err) {
-    await nocloud.close();
     if (ownSim) await sim.close();
     await temp.cleanup();
     throw err;
   }
+  const core = coreOf.core();
   let closing: Promise<void> | undefined;
   return {
     core,
     sim,
     nocloudUrl: nocloud.url,
     dir,
-    config,
+    config: config!,
     waitFor,
     inState: (id, state, timeoutMs = 10_000) =>
       waitFor(
@@ -165,10 +171,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     input: (over = {}) => ({ name: 'my-vm', distro: 'debian-12', size: 'small', login: 'alice', sshKeys: TEST_SSH_KEY, reason: 'course work', ...over }),
     close() {
       closing ??= (async () => {
-        await core.close();
-        await nomad.close();
-        await publisher.close();
-        await nocloud.close();
+        await started.stop();
         if (ownSim) await sim.close();
         await temp.cleanup();
       })();
