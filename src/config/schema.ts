@@ -1,7 +1,7 @@
 // The one configuration schema (DESIGN §3). Everything that reads configuration
 // gets a `Config` parsed by this schema; secrets never live here (see secrets.ts).
 import { z } from 'zod';
-import { macToBigInt, parseMacRange, tryNormaliseMac } from '../domain/mac.js';
+import { macToBigInt, parseMacRange, poolRangeProblems, tryNormaliseMac } from '../domain/mac.js';
 
 const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
 const DURATION_RE = /^(\d+)(ms|s|m|h)$/;
@@ -241,6 +241,15 @@ function crossChecks(raw: unknown, ctx: Ctx): void {
 
 /** Reserved MACs must lie in the pool (else reserving them means nothing) and appear once. */
 function checkReserved(pool: Record<string, unknown>, ctx: Ctx): void {
+  // The pool as a whole (size, unusable MACs): the same check the store makes at open.
+  const texts = arr(pool.ranges).filter((r): r is string => typeof r === 'string');
+  if (texts.length === arr(pool.ranges).length) {
+    for (const p of poolRangeProblems(texts)) {
+      // Unparseable ranges are already reported by macRangeSchema.
+      if (p.index !== undefined && /is not a MAC|first MAC is after/.test(p.message)) continue;
+      ctx.addIssue({ code: 'custom', path: p.index === undefined ? ['macPool', 'ranges'] : ['macPool', 'ranges', p.index], message: p.message });
+    }
+  }
   const ranges = arr(pool.ranges)
     .filter((r): r is string => typeof r === 'string')
     .flatMap((r) => {

@@ -93,3 +93,58 @@ export function rangeContains(ranges: readonly MacRange[], mac: string): boolean
   const v = macToBigInt(mac);
   return ranges.some((r) => r.first <= v && v <= r.last);
 }
+
+/** The largest pool vmbot materialises: a /16 of MACs is already far more VMs than a cluster runs. */
+export const MAX_POOL_SIZE = 65_536;
+
+/** Why a MAC cannot be a guest's NIC address (multicast, broadcast or all-zero), or undefined when it can. */
+export function unusableMacReason(mac: string): string | undefined {
+  const v = macToBigInt(mac);
+  if (v === 0n) return 'the all-zero MAC is not a valid interface address';
+  if (((v >> 40n) & 1n) === 1n) return 'it is a multicast (or broadcast) MAC: the first octet is odd, so no NIC can use it';
+  return undefined;
+}
+
+/** Why a range holds MACs no NIC can use (all-zero, multicast), or undefined. */
+function unusableRangeReason(range: MacRange): string | undefined {
+  if (range.first === 0n) return 'it includes 00:00:00:00:00:00, which is not a valid interface address';
+  const firstOctet = range.first >> 40n;
+  const lastOctet = range.last >> 40n;
+  if (lastOctet > firstOctet || (firstOctet & 1n) === 1n) {
+    const odd = (firstOctet & 1n) === 1n ? firstOctet : firstOctet + 1n;
+    return `it includes multicast MACs (first octet ${odd.toString(16).padStart(2, '0')} is odd), which no NIC can use`;
+  }
+  return undefined;
+}
+
+/**
+ * The one check of macPool.ranges that `config check`, `serve`, `pool` and `render` share
+ * (called from the config schema and from the store): every problem, each with the index
+ * of the range it is about, or none for the whole pool.
+ */
+export function poolRangeProblems(ranges: readonly string[]): Array<{ index?: number; message: string }> {
+  const problems: Array<{ index?: number; message: string }> = [];
+  const parsed: MacRange[] = [];
+  ranges.forEach((text, index) => {
+    let range: MacRange;
+    try {
+      range = parseMacRange(text.includes('-') ? text : `${text}-${text}`, `macPool.ranges[${index}]`);
+    } catch (err) {
+      problems.push({ index, message: (err as Error).message });
+      return;
+    }
+    parsed.push(range);
+    const why = unusableRangeReason(range);
+    if (why) problems.push({ index, message: `${JSON.stringify(text)}: ${why}; use unicast MACs, e.g. 52:54:84:ba:49:00-52:54:84:ba:49:ff` });
+  });
+  const size = countMacs(parsed);
+  if (size > BigInt(MAX_POOL_SIZE)) {
+    problems.push({ message: `${ranges.join(', ')} has ${describeCount(size)} MACs; vmbot manages at most ${MAX_POOL_SIZE}. Narrow the ranges to the MACs your router hands out (e.g. 52:54:84:ba:49:00-52:54:84:ba:49:ff).` });
+  }
+  return problems;
+}
+
+function describeCount(n: bigint): string {
+  const bits = n.toString(2).length - 1;
+  return n === 1n << BigInt(bits) && bits >= 20 ? `2^${bits}` : n.toString();
+}

@@ -28,7 +28,8 @@ export function parsePool(ranges: readonly string[]): { ranges: MacRange[]; size
   const problems = poolRangeProblems(ranges);
   if (problems.length > 0) {
     const first = problems[0]!;
-    throw new VmbotError('config_invalid', first.message, first.index === undefined ? 'macPool.ranges' : `macPool.ranges[${first.index}]`);
+    const field = first.index === undefined ? 'macPool.ranges' : `macPool.ranges[${first.index}]`;
+    throw new VmbotError('config_invalid', `${field}: ${first.message}`, field);
   }
   const parsed = ranges.map((r, i) => parseMacRange(r.includes('-') ? r : `${r}-${r}`, `macPool.ranges[${i}]`));
   return { ranges: parsed, size: Number(countMacs(parsed)) };
