@@ -2,9 +2,9 @@
 // /nocloud/<token>/{meta-data,user-data,vendor-data} — and 404 to everything else: no
 // listings, no other files, nothing outside <dir>. Tokens never appear in logs.
 import { readFile, stat } from 'node:fs/promises';
-import { createServer, type ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { closeHttp, listenHttp } from '../listen.js';
+import { closeHttp, createLimitedServer, listenHttp, type HttpLimits } from '../listen.js';
 import type { Logger } from '../log.js';
 
 export interface NoCloudServerOptions {
@@ -12,6 +12,8 @@ export interface NoCloudServerOptions {
   host: string;
   port: number;
   logger?: Logger;
+  /** Timeouts and the connection cap (defaults: DEFAULT_HTTP_LIMITS, slow clients cut within 15 s). */
+  limits?: HttpLimits;
 }
 
 export interface NoCloudServer {
@@ -43,7 +45,7 @@ async function isDirectory(path: string): Promise<boolean> {
 }
 
 export async function startNoCloudServer(opts: NoCloudServerOptions): Promise<NoCloudServer> {
-  const server = createServer((req, res) => {
+  const server = createLimitedServer((req, res) => {
     const head = req.method === 'HEAD';
     if (req.method !== 'GET' && !head) return reply(res, 405, 'method not allowed\n', false, { Allow: 'GET, HEAD' });
     const rawPath = (req.url ?? '').split('?')[0]!;
@@ -64,7 +66,7 @@ export async function startNoCloudServer(opts: NoCloudServerOptions): Promise<No
         if (err.code !== 'ENOENT') opts.logger?.warn({ file: name, code: err.code }, 'nocloud file unreadable');
         reply(res, 404, 'not found\n', head);
       });
-  });
+  }, opts.limits, { what: 'NoCloud server', logger: opts.logger });
   const url = await listenHttp(server, opts.port, opts.host, 'NoCloud server');
   opts.logger?.info({ url }, 'NoCloud server listening');
   let closing: Promise<void> | undefined;
