@@ -10,7 +10,7 @@
 // cache: Bolt acks it and the handlers drop it (handlers.ts), so letting it through changes
 // nothing, while refusing it would make Slack retry again.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { HTTPModuleFunctions, isValidSlackRequest } from '@slack/bolt';
+import { HTTPModuleFunctions, isRawBodyError, isValidSlackRequest } from '@slack/bolt';
 
 /** Slack's (and Bolt's) tolerance for the request timestamp, either way. */
 export const SIGNATURE_WINDOW_SECONDS = 5 * 60;
@@ -85,9 +85,9 @@ export function guardRequests(inner: RequestListener, opts: GuardOptions): Reque
       let raw: Buffer;
       try {
         raw = (await HTTPModuleFunctions.bufferIncomingMessage(req, opts.bodyLimit ?? HTTPModuleFunctions.defaultBodyLimit)).rawBody;
-      } catch {
-        // Too large or broken: Bolt answers it (413/401) from the same error.
-        inner(req, res);
+      } catch (err) {
+        // As Bolt answers the same failure: 413 past the body limit, 401 for a body it could not read.
+        refuse(res, isRawBodyError(err) && (err.type === 'entity.too.large' || err.statusCode === 413) ? 413 : 401);
         return;
       }
       const timestamp = Number(header(req, 'x-slack-request-timestamp'));

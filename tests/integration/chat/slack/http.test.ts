@@ -247,6 +247,14 @@ describe('Slack (HTTP mode)', () => {
     expect(w.double.callsTo('views.open')).toHaveLength(opened + 1);
   });
 
+  it('answers a body over Bolt\'s 4 MiB limit with 413, and keeps answering', async () => {
+    const big = await w.double.postSigned(w.adapter.url!, `command=%2Fvm&text=${'x'.repeat(4 * 1024 * 1024 + 1)}`);
+    expect(big.status).toBe(413);
+    const replies = w.double.ephemeralsFor(MEMBER).length;
+    expect((await w.double.slashCommand({ user: MEMBER, text: 'list' })).status).toBe(200);
+    await w.double.waitFor(() => w.double.ephemeralsFor(MEMBER).slice(replies)[0], 5_000, 'the /vm list reply');
+  });
+
   it('answers invalid modal input inline (response_action: errors) and stores nothing', async () => {
     const before = await count();
     const res = await w.request(MEMBER, { name: 'Bad_Name!', sshKeys: '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----', login: 'root' });
