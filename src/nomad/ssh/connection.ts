@@ -97,6 +97,8 @@ export class SshConnection {
   private live: NodeSSH | undefined;
   private closed = false;
   private connects = 0;
+  private closes = 0;
+  private channelRetries = 0;
 
   constructor(private readonly opts: SshConnectionOptions) {
     this.channels = new Semaphore(opts.maxChannels ?? 6);
@@ -110,9 +112,13 @@ export class SshConnection {
     });
   }
 
-  /** Channels in use now, at most ever, and how many times vmbot (re)connected. */
-  stats(): { active: number; queued: number; maxActive: number; connects: number } {
-    return { active: this.channels.active, queued: this.channels.queued, maxActive: this.channels.maxActive, connects: this.connects };
+  /**
+   * Channels in use now, at most ever, how many times vmbot (re)connected, how many of its
+   * connections have reported their close, and how many channel opens the server refused
+   * (each was waited out and retried).
+   */
+  stats(): { active: number; queued: number; maxActive: number; connects: number; closes: number; channelRetries: number } {
+    return { active: this.channels.active, queued: this.channels.queued, maxActive: this.channels.maxActive, connects: this.connects, closes: this.closes, channelRetries: this.channelRetries };
   }
 
   /** The fingerprint the server presented on the last handshake. */
@@ -193,6 +199,7 @@ export class SshConnection {
       this.opts.logger?.warn({ err: err.message }, 'SSH connection error');
     });
     client.on('close', () => {
+      this.closes++;
       ssh.connection = null;
       forget();
     });
@@ -213,6 +220,7 @@ export class SshConnection {
         } catch (err) {
           // OpenSSH frees a session slot a moment after we see the channel close: wait, retry.
           if (err instanceof Error && /Channel open failure/.test(err.message) && attempt < CHANNEL_RETRY_DELAYS_MS.length) {
+            this.channelRetries++;
             await sleep(CHANNEL_RETRY_DELAYS_MS[attempt]!);
             continue;
           }
@@ -274,6 +282,7 @@ export class SshConnection {
           sftp = await ssh.requestSFTP();
         } catch (err) {
           if (err instanceof Error && /Channel open failure/.test(err.message) && attempt < CHANNEL_RETRY_DELAYS_MS.length) {
+            this.channelRetries++;
             await sleep(CHANNEL_RETRY_DELAYS_MS[attempt]!);
             continue;
           }

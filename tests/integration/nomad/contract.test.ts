@@ -185,6 +185,9 @@ describe.each(targets)('NomadPort contract: $name', (target) => {
 
   it('provisions 50 VMs at once', async () => {
     const jobs = Array.from({ length: 50 }, (_, i) => jobHcl(`uservm-many-${target.kind}-${i}`, { requestId: `req-many-${i}` }));
+    const retriesBefore = env.ssh ? (nomad as SshNomadPort).stats().channelRetries : 0;
+    const refusedBefore = env.ssh?.double?.refusedChannels ?? 0;
+    // Every one succeeds: a refused channel open is waited out and retried, never a failure.
     const results = await Promise.all(jobs.map(({ hcl }) => nomad.submitJob(hcl)));
     expect(new Set(results.map((r) => r.jobId)).size).toBe(50);
     expect(results.every((r) => sim.control.allocations(r.jobId).length === 1)).toBe(true);
@@ -193,10 +196,14 @@ describe.each(targets)('NomadPort contract: $name', (target) => {
       expect((nomad as SshNomadPort).stats().maxActive).toBeLessThanOrEqual(cap);
       expect((nomad as SshNomadPort).stats().maxActive).toBeGreaterThan(1);
       if (env.ssh.double) {
+        // What the cap guarantees: never more than `cap` channels open at once on the server.
         expect(env.ssh.double.maxOpenChannels).toBeLessThanOrEqual(cap);
-        // Slots freed late (as OpenSSH does) still never reach MaxSessions: nothing was refused.
-        expect(env.ssh.double.maxActiveChannels).toBeLessThan(10);
-        expect(env.ssh.double.refusedChannels).toBe(0);
+        // Slots freed late (as OpenSSH does, 15 ms after the close) can fill all of
+        // MaxSessions (10) when commands end close together — how often depends on timing, so
+        // that count is not asserted. What is guaranteed: slots never exceed MaxSessions, and
+        // each open the server refused was one the client saw and retried (none failed a command).
+        expect(env.ssh.double.maxActiveChannels).toBeLessThanOrEqual(10);
+        expect(env.ssh.double.refusedChannels - refusedBefore).toBe((nomad as SshNomadPort).stats().channelRetries - retriesBefore);
       }
     }
     for (const r of results) expect(sim.control.registrations(r.jobId)).toBe(1);
@@ -290,8 +297,10 @@ describe.each(sshTargets)('SSH transport: $name', (target) => {
     expect(sim.control.registrations(jobId)).toBeGreaterThanOrEqual(1);
     expect(sim.control.jobs().filter((j) => j.id === jobId)).toHaveLength(1);
     expect(sim.control.allocations(jobId)).toHaveLength(1);
-    // The old connection's late close must not discard the new one.
-    await new Promise((r) => setTimeout(r, 100));
+    // The old connection's late close must not discard the new one: wait until it has
+    // reported its close (an event, not a fixed sleep), then the new one must still serve.
+    await until('the old connection to report its close', async () => (nomad.stats().closes >= 1 ? true : undefined));
+    expect(nomad.connection.connected).toBe(true);
     expect(await nomad.getJob(jobId)).not.toBeNull();
     expect(nomad.stats().connects).toBe(2);
     await nomad.close();
@@ -457,6 +466,7 @@ describe('SSH transport: only through the ssh2 double', () => {
     const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => nomad.getJob(`uservm-slot-${i}`)));
     expect(answers.every((a) => a === null)).toBe(true);
     expect(double.refusedChannels).toBeGreaterThan(0);
+    expect(nomad.stats().channelRetries).toBe(double.refusedChannels);
     expect(double.maxActiveChannels).toBeLessThanOrEqual(2);
     await nomad.close();
     await double.close();
