@@ -2,9 +2,10 @@
 // interface (request form, member and admin views, pool, audit) on the simulated cluster;
 // in production it is a read-only view behind an access token. node:http, one page, JSON
 // routes, live updates by server-sent events.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../../config/schema.js';
+import { closeHttp, createLimitedServer, type HttpLimits } from '../../listen.js';
 import type { MemberRef } from '../../domain/request.js';
 import type { Logger } from '../../log.js';
 import { createMetrics, type Metrics, type MetricsStore } from '../../metrics.js';
@@ -40,6 +41,10 @@ export interface WebConsoleOptions {
   simulated: boolean;
   /** Share one metrics registry with the caller; by default the console makes its own. */
   metrics?: Metrics;
+  /** Timeouts and the connection cap (defaults: DEFAULT_HTTP_LIMITS, slow clients cut within 15 s). */
+  limits?: HttpLimits;
+  /** Live-update (SSE) streams open at once; more get 503 (default DEFAULT_MAX_LIVE_STREAMS, 64). */
+  maxLiveStreams?: number;
 }
 
 /** The port is taken: says which and what to do. */
@@ -55,13 +60,15 @@ export async function createWebConsole(opts: WebConsoleOptions): Promise<WebCons
   const { workflow, logger, mode } = opts;
   if (mode === 'production' && !opts.token) throw new Error('the production web console needs an access token: set VMBOT_WEB_TOKEN (or VMBOT_WEB_TOKEN_FILE)');
   const assets = await loadAssets();
-  const hub = new LiveHub();
+  const hub = new LiveHub(opts.maxLiveStreams);
   const ownMetrics = opts.metrics === undefined;
   const metrics = opts.metrics ?? createMetrics({ store: opts.store, workflow });
   const ctx = { workflow, store: opts.store, config: opts.config, mode, simulated: opts.simulated, hub };
   const unsubscribe = workflow.onCard((card) => hub.card(card));
 
-  const server = createServer((req, res) => {
+  // Slow or idle clients must not hold sockets forever: header and request timeouts and a
+  // connection cap (src/listen.ts). An SSE stream is a finished GET, so they do not cut it.
+  const server = createLimitedServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       if (err instanceof HttpError) return sendError(res, err);
       metrics.recordError('web_internal');
@@ -69,10 +76,7 @@ export async function createWebConsole(opts: WebConsoleOptions): Promise<WebCons
       if (!res.headersSent) sendError(res, new HttpError(500, 'vmbot hit an internal error; the log has the details. Try again.', 'internal'));
       else res.end();
     });
-  });
-  // Slow or idle clients must not hold sockets forever (SSE streams switch this off themselves).
-  server.requestTimeout = 30_000;
-  server.headersTimeout = 10_000;
+  }, opts.limits, { what: 'web console', logger });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://console.invalid');
@@ -139,10 +143,7 @@ export async function createWebConsole(opts: WebConsoleOptions): Promise<WebCons
       unsubscribe();
       if (ownMetrics) metrics.close();
       hub.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await closeHttp(server);
     },
   };
   return adapter;

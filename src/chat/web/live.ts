@@ -2,6 +2,7 @@
 // allowed to see that card, and a member's notices go to that member's pages only.
 import type { ServerResponse } from 'node:http';
 import type { MemberNotice, RequestCardView } from '../views.js';
+import { HttpError } from './http-util.js';
 
 export interface LiveClient {
   /** undefined: sees every card (admin view, production viewer). */
@@ -18,20 +19,26 @@ interface Stream extends LiveClient {
 const HEARTBEAT_MS = 25_000;
 /** Notices a page that opens later still shows. */
 const NOTICE_BACKLOG = 20;
+/** Live-update streams open at once by default: each holds a connection for as long as its page is open. */
+export const DEFAULT_MAX_LIVE_STREAMS = 64;
 
 export class LiveHub {
   private readonly streams = new Set<Stream>();
   private readonly notices = new Map<string, MemberNotice[]>();
   private readonly heartbeat: NodeJS.Timeout;
 
-  constructor() {
+  constructor(private readonly maxStreams = DEFAULT_MAX_LIVE_STREAMS) {
     this.heartbeat = setInterval(() => {
       for (const s of this.streams) s.res.write(': keep-alive\n\n');
     }, HEARTBEAT_MS);
     this.heartbeat.unref();
   }
 
+  /** Starts a stream on `res`; throws a 503 HttpError (nothing written) when maxStreams are open. */
   open(res: ServerResponse, client: LiveClient): void {
+    if (this.streams.size >= this.maxStreams) {
+      throw new HttpError(503, `too many live-update streams are open (${this.maxStreams}): close other console tabs, or reload later; the page still works without live updates`, 'too_many_streams');
+    }
     res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
     // The first bytes tell the browser the stream is open (and how soon to reconnect).
     res.write('retry: 2000\n: open\n\n');
