@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { enumerateMacs, mergeRanges, parseMacRange, tryNormaliseMac } from '../domain/mac.js';
+import { enumerateMacs, mergeRanges, parseMacRange, rangeContains, tryNormaliseMac, unusableMacReason } from '../domain/mac.js';
 import { problem, VmbotError, type Problem } from '../domain/problem.js';
 import { validateRequest, type ValidRequest } from '../domain/validation.js';
 import { loadRenderer, renderVars } from '../render/index.js';
@@ -123,6 +123,8 @@ async function render(opts: RenderOptions, cmd: Command): Promise<number> {
   if (opts.mac !== undefined && givenMac === undefined) {
     problems.push(problem('invalid_mac', `${JSON.stringify(opts.mac)} is not a MAC address: write six hex pairs like 52:54:84:ba:49:00.`, 'mac'));
   }
+  const unusable = givenMac === undefined ? undefined : unusableMacReason(givenMac);
+  if (unusable) problems.push(problem('invalid_mac', `${givenMac} cannot be a VM's address: ${unusable}.`, 'mac'));
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(opts.requestId)) {
     problems.push(problem('invalid_name', 'The request ID may contain only lower-case letters, digits and dashes.', 'requestId'));
   }
@@ -138,6 +140,11 @@ async function render(opts: RenderOptions, cmd: Command): Promise<number> {
     const next = await nextMac(config);
     if (next.mac === null) {
       printProblems([problem('pool_exhausted', 'Every MAC of macPool.ranges is taken or reserved: widen the pool, or pass --mac.', 'mac')]);
+      return 1;
+    }
+    // The schema refuses pools with unusable MACs; this is the last guard before one is printed.
+    if (unusableMacReason(next.mac) || !rangeContains(mergeRanges(config.macPool.ranges.map((r) => parseMacRange(r))), next.mac)) {
+      printProblems([problem('invalid_mac', `${next.mac} (${next.source}) is not a usable MAC of macPool.ranges: run vmbot config check.`, 'mac')]);
       return 1;
     }
     mac = next.mac;
