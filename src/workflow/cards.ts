@@ -13,6 +13,31 @@ const STEP_LABELS: Record<ProgressStep, string> = {
   address: 'Address',
 };
 
+/**
+ * Why a member's VM is delayed, in member terms. The stored failure message is written for
+ * the admins (what to check, "press Retry") and stays on the admin card; the member only
+ * hears what happened and that the admins were told.
+ */
+const MEMBER_CAUSES: Record<string, string> = {
+  pool_exhausted: 'there is no free network address for it right now',
+  mac_in_use: 'its network address is already in use on the cluster',
+  nomad_unreachable: 'the cluster could not be reached',
+  nomad_rejected: 'the cluster refused to start it',
+  nomad_error: 'the cluster reported an error while creating it',
+  template_error: 'its VM definition could not be prepared',
+  publish_failed: 'its first-boot settings could not be prepared',
+  config_invalid: 'its distro or size is not available any more',
+  name_taken: 'another machine on the cluster already uses its name',
+  task_failed: 'it could not be started on the cluster',
+  ip_timeout: 'it started but did not get a network address in time',
+};
+
+/** The `reason` of a member's `delayed` notice for a failure code: no admin instructions. */
+export function memberFailureReason(code: string): string {
+  const cause = MEMBER_CAUSES[code] ?? 'something went wrong while it was being created';
+  return `${cause}. The admins have been told and will look into it; you do not need to do anything.`;
+}
+
 const PROVISIONING_LABELS: Record<ProgressStep | 'none', string> = {
   none: 'Preparing',
   mac: 'Preparing the job',

@@ -12,7 +12,7 @@ import type { RequestState } from '../domain/states.js';
 import { VM_TASK_NAME, type AllocationInfo, type JobInfo } from '../nomad/port.js';
 import type { PublishTarget } from '../cloudinit/port.js';
 import type { RequestPatch } from '../store/types.js';
-import { sshCommand } from './cards.js';
+import { memberFailureReason, sshCommand } from './cards.js';
 import { SYSTEM, type Step, type WorkflowContext } from './context.js';
 import { toProblem } from './failures.js';
 import { Limit } from './limit.js';
@@ -272,7 +272,7 @@ export class Lifecycle {
     });
   }
 
-  /** approved/provisioning → failed, with the reason; admins get Retry, the member a 'delayed' notice. */
+  /** approved/provisioning → failed, with the reason; admins get it and Retry on the card, the member a 'delayed' notice in member terms. */
   async fail(id: string, failure: Problem | { code: string; message: string; consoleTail?: string[] }): Promise<void> {
     this.watcher.unwatch(id);
     const stored = { code: failure.code, message: failure.message, ...('consoleTail' in failure && failure.consoleTail ? { consoleTail: failure.consoleTail } : {}) };
@@ -287,7 +287,8 @@ export class Lifecycle {
       kind: 'delayed',
       requestId: id,
       name: req.name,
-      reason: `${failure.message} The admins have been told and can retry.`,
+      // Member terms only: the admins' instructions (failure.message) stay on their card.
+      reason: memberFailureReason(failure.code),
     });
   }
 

@@ -180,7 +180,8 @@ export function noticeText(notice: MemberNotice): string {
     case 'denied':
       return clip(`Your request for VM ${name} was denied by ${mentionUser(notice.by.userId)}.\nReason: ${inert(notice.reason)}`, LIMITS.content - 40);
     case 'delayed':
-      return clip(`Your VM ${name} is delayed: ${inert(notice.reason)}. The admins have been told.`, LIMITS.content - 40);
+      // The reason already says the admins were told (src/workflow/cards.ts memberFailureReason).
+      return clip(`Your VM ${name} is delayed: ${inert(notice.reason)}`, LIMITS.content - 40);
     case 'up': {
       const lines = [`Your VM ${name} is up: \`${notice.ssh.replaceAll('`', "'")}\``];
       if (notice.ipv4) lines.push(`IPv4: ${notice.ipv4}`);

@@ -143,7 +143,8 @@ export function noticeMessage(notice: MemberNotice): SlackMessage {
       text = `Your request for VM ${name} was denied by ${who(notice.by)}.\n*Reason*\n${quoted(notice.reason, 2500)}`;
       break;
     case 'delayed':
-      text = `Your VM ${name} is delayed: ${mrkdwn(notice.reason, 2500)}\nThe admins have been told.`;
+      // The reason already says the admins were told (src/workflow/cards.ts memberFailureReason).
+      text = `Your VM ${name} is delayed: ${mrkdwn(notice.reason, 2500)}`;
       break;
     case 'up': {
       const lines = [`Your VM ${name} is up.`];

@@ -1,7 +1,9 @@
 // Failures never lose a request: each ends `failed` with a reason, admins get Retry, the
-// member a 'delayed' notice, and Retry (same MAC, same job id) brings the VM up once the
+// member a 'delayed' notice in member terms (no admin instructions), and Retry (same MAC, same job id) brings the VM up once the
 // cause is gone. Also the watcher's own failures: task failure, reschedule, ip timeout.
 import { afterEach, describe, expect, it } from 'vitest';
+import { noticeText } from '../../../src/chat/discord/draw.js';
+import { noticeMessage } from '../../../src/chat/slack/blocks.js';
 import { startHarness, RecordingSurface, type Harness } from '../../support/harness.js';
 
 let h: Harness | undefined;
@@ -144,6 +146,34 @@ describe('the watcher', () => {
     expect(running.address?.ipv4).toMatch(/^10\.10\.0\./);
     const console = h.sim.control.consoleOf(next).toString();
     expect(console).toContain(running.address!.ipv4!);
+  });
+
+  it('the member is told what happened in member terms and that the admins know; the admin card carries the instructions', async () => {
+    h = await startHarness({ config: { nomad: { ipTimeout: 600 } } });
+    const surface = new RecordingSurface('slack');
+    h.core.workflow.attachSurface(surface);
+    h.sim.control.neverPrintAddress('uservm-quiet');
+    const id = await approveNew(h, 'quiet');
+    const failed = await h.inState(id, 'failed');
+    expect(failed.failure?.code).toBe('ip_timeout');
+
+    const notice = await h.waitFor(() => surface.noticesFor(id).find((n) => n.kind === 'delayed'), { what: 'the delayed notice' });
+    if (notice.kind !== 'delayed') throw new Error('not a delayed notice');
+    expect(notice.name).toBe('quiet');
+    expect(notice.reason).toMatch(/did not get a network address/);
+    expect(notice.reason).toMatch(/admins have been told/);
+    // What each platform sends the member: no admin instructions, "told" said once.
+    for (const text of [notice.reason, noticeMessage(notice).text, noticeText(notice)]) {
+      expect(text).not.toMatch(/retry|console|check the|nomad/i);
+      expect(text.match(/admins have been told/g)).toHaveLength(1);
+    }
+
+    // The admins' card has what to do: the console tail, the instruction and the Retry button.
+    const card = await h.waitFor(() => surface.drawsFor(id).filter((c) => c.state === 'failed').at(-1), { what: 'the failed card' });
+    expect(card.failure?.message).toMatch(/Check the console tail/);
+    expect(card.failure?.message).toMatch(/press Retry/);
+    expect(card.failure?.consoleTail?.length).toBeGreaterThan(0);
+    expect(card.actions.map((a) => a.kind)).toContain('retry');
   });
 
   it('gives up after ipTimeout with the last console lines', async () => {
