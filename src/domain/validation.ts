@@ -44,8 +44,23 @@ export const RESERVED_LOGINS: ReadonlySet<string> = new Set([
   'input', 'render', 'kvm', 'sgx', 'crontab', 'ssh', '_ssh', 'docker', 'wheel', 'admin', 'lpadmin',
   // default users of cloud images
   'debian', 'ubuntu', 'cloud-user', 'centos', 'fedora', 'rocky', 'almalinux', 'alpine', 'arch', 'ec2-user',
-  'opensuse', 'suse', 'freebsd', 'core', 'nixos', 'vmbot', 'nomad', 'consul',
+  'opensuse', 'suse', 'freebsd', 'core', 'nixos', 'vmbot', 'nomad', 'consul', 'rhel', 'redhat', 'oracle',
+  'cloud', 'azureuser', 'gce', 'google-sudoers', 'cirros',
+  // more Debian/Ubuntu groups and service accounts
+  'ssl-cert', 'rdma', 'libvirt', 'libvirt-qemu', 'libvirt-dnsmasq', 'kvm', 'lxd', 'sambashare', 'bluetooth',
+  'scanner', 'pulse', 'pulse-access', 'rtkit', 'colord', 'geoclue', 'saned', 'tcpdump', 'systemd-journal',
+  'ftp', 'uucp', 'lock', 'ping', 'at', 'cron', 'mlocate', 'plocate', 'dbus', 'rpc', 'rpcuser', 'nfsnobody',
+  // RHEL/Fedora/Alpine/Arch system accounts and groups
+  'halt', 'shutdown', 'operator', 'games', 'sssd', 'unbound', 'chrony', 'printadmin', 'ssh_keys', 'cgred',
+  'apache', 'setroubleshoot', 'clevis', 'libstoragemgmt', 'cockpit-ws', 'cockpit-wsinstance', 'saslauth',
+  'polkit', 'squid', 'xfs', 'cyrus', 'vpopmail', 'smmsp', 'guest', 'abuild', 'http', 'log', 'mem', 'tty',
+  'group', 'root', 'nobody', 'nogroup', 'users', 'uuidd',
 ]);
+
+/** Whether `login` names a system account or group of common cloud images (see RESERVED_LOGINS). */
+export function isReservedLogin(login: string): boolean {
+  return RESERVED_LOGINS.has(login) || RESERVED_LOGIN_PREFIXES.some((p) => login.startsWith(p));
+}
 /** Prefixes reserved for system accounts (systemd-network, systemd-timesync, ...). */
 const RESERVED_LOGIN_PREFIXES = ['systemd-', '_'];
 
@@ -71,15 +86,17 @@ export function validateLogin(login: string): Problem | null {
   const field = 'login';
   if (login.length === 0) return problem('invalid_login', 'Choose a login name for your VM, e.g. "alice".', field);
   if (!LOGIN_RE.test(login)) {
-    const hint = /[A-Z]/.test(login) && LOGIN_RE.test(login.toLowerCase()) ? ` Try "${login.toLowerCase()}".` : '';
+    // Never suggest a name that would be refused next ("Root" → "root").
+    const lower = login.toLowerCase();
+    const hint = /[A-Z]/.test(login) && LOGIN_RE.test(lower) && !isReservedLogin(lower) ? ` Try "${lower}".` : '';
     return problem(
       'invalid_login',
       `The login name must start with a lower-case letter or "_", then use only lower-case letters, digits, "_" or "-", at most 32 characters.${hint}`,
       field,
     );
   }
-  if (RESERVED_LOGINS.has(login) || RESERVED_LOGIN_PREFIXES.some((p) => login.startsWith(p))) {
-    return problem('invalid_login', `"${login}" is a system account or group name on the VM; choose another login name, e.g. your own name.`, field);
+  if (isReservedLogin(login)) {
+    return problem('invalid_login', `"${login}" is a system account or group on common cloud images; pick another name, e.g. your own.`, field);
   }
   return null;
 }

@@ -69,6 +69,38 @@ describe('validateLogin', () => {
     expect(p).toMatchObject({ code: 'invalid_login', field: 'login' });
     expect(p!.message).toMatch(message);
   });
+
+  // Issue 11: every system user or group of common cloud images is refused, by one clear message.
+  it.each([
+    'root', 'daemon', 'bin', 'sys', 'sync', 'games', 'man', 'lp', 'mail', 'news', 'uucp', 'proxy', 'www-data', 'backup',
+    'list', 'irc', 'gnats', 'nobody', 'nogroup', '_apt', 'adm', 'sudo', 'wheel', 'staff', 'users', 'ssl-cert', 'rdma',
+    'libvirt', 'kvm', 'lxd', 'docker', 'ftp', 'halt', 'shutdown', 'operator', 'messagebus', 'polkitd', 'syslog', 'tss',
+    'uuidd', 'tcpdump', 'sshd', 'systemd-network', 'systemd-timesync', 'systemd-resolve', 'debian', 'ubuntu', 'admin',
+    'cloud-user', 'ec2-user', 'centos', 'fedora', 'rocky', 'almalinux', 'alpine', 'arch',
+  ])('refuses the system name %j with a message that says so', (login) => {
+    expect(validateLogin(login)).toEqual({
+      code: 'invalid_login',
+      field: 'login',
+      message: `"${login}" is a system account or group on common cloud images; pick another name, e.g. your own.`,
+    });
+  });
+
+  it('does not suggest a reserved name when the login is only upper-cased ("Root")', () => {
+    const p = validateLogin('Root');
+    expect(p).toMatchObject({ code: 'invalid_login', field: 'login' });
+    expect(p!.message).not.toMatch(/Try/);
+    expect(validateLogin('root')!.message).toMatch(/system account or group/);
+  });
+
+  it('accepts ordinary names that merely start like a system one', () => {
+    for (const login of ['rooter', 'binh', 'sysadmin-jo', 'mailer1', 'adminton', 'dockerfan', 'systemd']) expect(validateLogin(login)).toBeNull();
+  });
+
+  it('refuses a system name in a whole request, after trimming', () => {
+    const result = validateRequest({ ...good, login: ' sudo\n' }, catalog);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.problems).toContainEqual(expect.objectContaining({ field: 'login', message: expect.stringContaining('"sudo" is a system account or group on common cloud images; pick another name') }));
+  });
 });
 
 describe('validateReason', () => {
