@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
 import type { VmRequest } from '../../../src/domain/request.js';
-import { cardActions, progressItems, sshCommand, stateLabel, toCard, toSummary } from '../../../src/workflow/cards.js';
+import { cardActions, memberFailureReason, progressItems, sshCommand, stateLabel, toCard, toSummary } from '../../../src/workflow/cards.js';
 
 const config = parseConfig({ nomad: { adapter: 'http' } });
 
@@ -75,5 +75,20 @@ describe('cards', () => {
     const running = request({ state: 'running', progress: 'address', address: { ipv4: '10.10.0.42', ipv6: [], seenAt: 'x' } });
     expect(toSummary(config, running)).toMatchObject({ ipv4: '10.10.0.42', ssh: 'ssh alice@10.10.0.42', stateLabel: 'Running' });
     expect(toCard(config, running, 1).address).toEqual({ ipv4: '10.10.0.42', ssh: 'ssh alice@10.10.0.42' });
+  });
+});
+
+describe('memberFailureReason', () => {
+  const codes = ['pool_exhausted', 'mac_in_use', 'nomad_unreachable', 'nomad_rejected', 'nomad_error', 'template_error', 'publish_failed', 'config_invalid', 'name_taken', 'task_failed', 'ip_timeout', 'internal', 'something_new'];
+  it('says what happened and that the admins were told, with no admin instructions', () => {
+    const reasons = codes.map(memberFailureReason);
+    for (const reason of reasons) {
+      expect(reason).toMatch(/\. The admins have been told/);
+      expect(reason).not.toMatch(/retry|console|check|nomad|token|template|config/i);
+    }
+    // Each known code has its own cause; unknown codes get the generic one (as 'internal').
+    expect(new Set(reasons.slice(0, -2)).size).toBe(codes.length - 2);
+    expect(memberFailureReason('something_new')).toBe(memberFailureReason('internal'));
+    expect(memberFailureReason('pool_exhausted')).toMatch(/^there is no free network address/);
   });
 });
