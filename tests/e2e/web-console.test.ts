@@ -18,8 +18,8 @@ import { startWebConsole } from '../../src/chat/web/index.js';
 const CHROMIUM = '/usr/bin/chromium';
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAVetM1RAU3e4XdWWTX8NaglZCn+DtXS1g8BszVPJ+rt alice@laptop';
 const PRIVATE_KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----';
-/** Where the screenshot goes: a temp file, or VMBOT_SCREENSHOT (docs/web-console.png is taken that way). */
-const SCREENSHOT_ENV = process.env.VMBOT_SCREENSHOT;
+/** Where the screenshots go: a temp folder, or VMBOT_SCREENSHOTS (`VMBOT_SCREENSHOTS=docs` takes the ones in docs/). */
+const SCREENSHOT_DIR = process.env.VMBOT_SCREENSHOTS;
 
 let temp: { dir: string; cleanup(): Promise<void> };
 let local: LocalMode;
@@ -53,6 +53,21 @@ afterAll(async () => {
   await temp?.cleanup();
 });
 
+/** The page fits the window's width: nothing scrolls sideways. */
+async function expectNoSideScroll(view: string, width: number): Promise<void> {
+  await page.setViewportSize({ width, height: 900 });
+  const { scroll, client } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+  expect(scroll, `${view} view at ${width} px: ${scroll} px of content in ${client} px`).toBeLessThanOrEqual(client);
+}
+
+async function screenshot(name: string, width: number): Promise<void> {
+  await page.setViewportSize({ width, height: 900 });
+  const path = join(SCREENSHOT_DIR ?? temp.dir, name);
+  await mkdir(dirname(path), { recursive: true });
+  await page.screenshot({ path, fullPage: true });
+  expect((await stat(path)).size).toBeGreaterThan(10_000);
+}
+
 async function submit(fields: Partial<Record<'name' | 'login' | 'sshKeys' | 'reason', string>>): Promise<void> {
   const form = page.locator('#request-form');
   for (const [name, value] of Object.entries(fields)) await form.locator(`[name="${name}"]`).fill(value);
@@ -67,21 +82,23 @@ describe('web console in a browser (local mode)', () => {
 
   it('shows refused input next to its field: an invalid name, a private key pasted', async () => {
     await submit({ name: 'Not A Name!', login: 'alice', sshKeys: PRIVATE_KEY, reason: 'course work' });
-    const nameError = page.locator('[data-error-for="name"]');
-    const keyError = page.locator('[data-error-for="sshKeys"]');
+    const nameError = page.locator('#request-form [data-error-for="name"]');
+    const keyError = page.locator('#request-form [data-error-for="sshKeys"]');
     await nameError.waitFor();
     await keyError.waitFor();
     expect(await nameError.textContent()).toMatch(/lower-case/);
     expect(await keyError.textContent()).toMatch(/private/i);
-    // Nothing was requested.
+    // Nothing was requested, and the empty list says so.
     expect(await page.locator('#cards .card').count()).toBe(0);
+    expect(await page.locator('#cards-empty').textContent()).toBe('No requests yet.');
+    expect(await page.locator('#cards-empty').isVisible()).toBe(true);
   });
 
   it('request → approve → the address appears on the card, live', async () => {
     await submit({ name: 'web-e2e', login: 'alice', sshKeys: KEY, reason: 'Trying vmbot <b>now</b>' });
     const card = page.locator('.card', { has: page.locator('.name', { hasText: 'web-e2e' }) });
     await card.waitFor();
-    expect(await page.locator('[data-error-for="name"]').textContent()).toBe('');
+    expect(await page.locator('#request-form [data-error-for="name"]').textContent()).toBe('');
     // Member text is shown as text, never as markup.
     await expect(card.locator('dd', { hasText: 'Trying vmbot <b>now</b>' }).count()).resolves.toBe(1);
     expect(await card.locator('b').count()).toBe(0);
@@ -106,13 +123,54 @@ describe('web console in a browser (local mode)', () => {
     // The admin view also shows the MAC pool and the audit log.
     await page.locator('#pool tbody tr', { hasText: 'web-e2e' }).waitFor();
     await page.locator('#audit tbody tr', { hasText: 'approve' }).first().waitFor();
-    // vmbot's own steps are attributed to vmbot, not to a "cli" user.
-    expect(await page.locator('#audit tbody tr', { hasText: 'mac_allocated' }).locator('td').nth(1).textContent()).toBe('vmbot');
+    // vmbot's own steps are attributed to vmbot, not to a "cli" user; actions read as words,
+    // the raw code is on hover and in the JSON download.
+    const macRow = page.locator('#audit tbody tr[data-action="mac_allocated"]');
+    expect(await macRow.locator('td').nth(1).textContent()).toBe('vmbot');
+    expect(await macRow.locator('td.action').textContent()).toBe('MAC address assigned');
+    expect(await macRow.locator('td.action').getAttribute('title')).toBe('mac_allocated');
+    const running = page.locator('#audit tbody tr[data-action="state:provisioning->running"] td.action');
+    expect(await running.textContent()).toBe('now up and running');
+    expect(await page.locator('#audit tbody td.action', { hasText: /_|->/ }).count()).toBe(0);
+    const href = await page.locator('#audit-json').getAttribute('href');
+    const exported = (await (await fetch(new URL(href!, local.url))).json()) as { value: Array<{ action: string }> };
+    expect(exported.value.map((row) => row.action)).toContain('mac_allocated');
+  });
 
-    const path = SCREENSHOT_ENV ?? join(temp.dir, 'web-console.png');
-    await mkdir(dirname(path), { recursive: true });
-    await page.screenshot({ path, fullPage: true });
-    expect((await stat(path)).size).toBeGreaterThan(10_000);
+  it('fits 320 to 390 px wide with no sideways scroll, in both views', async () => {
+    for (const width of [320, 390]) await expectNoSideScroll('admin', width);
+    await screenshot('web-console-390-admin.png', 390);
+    await screenshot('web-console-1280.png', 1280);
+    await page.locator('#view-switch button[data-view="member"]').click();
+    await page.locator('body[data-ready="member"]').waitFor();
+    await page.locator('#notices li[data-kind="up"]').waitFor();
+    for (const width of [320, 390]) await expectNoSideScroll('member', width);
+    await screenshot('web-console-390.png', 390);
+    await page.setViewportSize({ width: 1400, height: 1000 });
+  });
+
+  it('refuses an empty look-up in the page, and words an unknown one for the console', async () => {
+    const asked: string[] = [];
+    const onRequest = (r: { url(): string }) => { if (r.url().includes('/api/ip')) asked.push(r.url()); };
+    page.on('request', onRequest);
+    try {
+      await page.locator('#ip-form [name="name"]').fill('   ');
+      await page.locator('#ip-form button').click();
+      const error = page.locator('#ip-form [data-error-for="name"]');
+      await error.waitFor();
+      expect(await error.textContent()).toBe('Type the name of a VM to look up.');
+      expect(asked).toEqual([]);
+
+      await page.locator('#ip-form [name="name"]').fill('no-such-vm');
+      await page.locator('#ip-form button').click();
+      await page.locator('#ip-form [data-error-for="name"]', { hasText: 'no-such-vm' }).waitFor();
+      const text = await error.textContent();
+      expect(text).toMatch(/VMs table/);
+      expect(text).not.toMatch(/\/vm/);
+      expect(asked).toHaveLength(1);
+    } finally {
+      page.off('request', onRequest);
+    }
   });
 
   it('the member sees the notice, looks the address up, and deletes the VM', async () => {
@@ -124,13 +182,23 @@ describe('web console in a browser (local mode)', () => {
     await page.locator('#ip-form [name="name"]').fill('web-e2e');
     await page.locator('#ip-form button').click();
     await page.locator('#ip-result', { hasText: 'ssh alice@' }).waitFor();
+    expect(await page.locator('#ip-form [data-error-for="name"]').textContent()).toBe('');
 
     const row = page.locator('#vms tbody tr[data-vm="web-e2e"]');
     await row.locator('button[data-action="delete"]').click();
     await row.locator('button[data-action="delete-confirm"]').click();
     const card = page.locator('.card', { has: page.locator('.name', { hasText: 'web-e2e' }) });
-    await page.locator('.card[data-state="deleted"]', { has: page.locator('.name', { hasText: 'web-e2e' }) }).waitFor({ timeout: 20_000 });
+    // A finished card is hidden by default; "Show finished" brings it back, without an address.
+    await page.locator('.card[data-state="deleted"]', { has: page.locator('.name', { hasText: 'web-e2e' }) }).waitFor({ state: 'attached', timeout: 20_000 });
+    expect(await card.isVisible()).toBe(false);
+    expect(await page.locator('#cards-empty').textContent()).toMatch(/No live requests; 1 finished/);
+    await page.locator('#show-finished').check();
+    await card.waitFor();
     expect(await card.locator('.state').textContent()).toMatch(/deleted/i);
+    expect(await card.locator('.ssh').count()).toBe(0);
+    expect(await card.textContent()).not.toMatch(/10\.10\.0\./);
+    await page.locator('#show-finished').uncheck();
+    await card.waitFor({ state: 'hidden' });
     await page.locator('#notices li[data-kind="deleted"]').waitFor();
     // The VM list follows: no Delete button for a deleted VM.
     await page.locator('#vms tbody tr[data-vm="web-e2e"] button[data-action="delete"]').waitFor({ state: 'detached' });
@@ -145,7 +213,12 @@ describe('web console in a browser (local mode)', () => {
     await card.locator('button[data-action="deny"]').click();
     await card.locator('input[name="reason"]').fill('one VM per member, please');
     await card.locator('button[data-action="deny-confirm"]').click();
-    await page.locator('.card[data-state="denied"]', { has: page.locator('.name', { hasText: 'web-deny' }) }).waitFor();
+    const denied = page.locator('.card[data-state="denied"]', { has: page.locator('.name', { hasText: 'web-deny' }) });
+    await denied.waitFor({ state: 'attached' });
+    expect(await denied.isVisible()).toBe(false);
+    await page.locator('#show-finished').check();
+    await denied.waitFor();
+    await page.locator('#show-finished').uncheck();
 
     await page.locator('#view-switch button[data-view="member"]').click();
     await page.locator('body[data-ready="member"]').waitFor();

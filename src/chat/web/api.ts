@@ -2,7 +2,7 @@
 // web Actor and maps the Result to a status and a body. Deciding stays in the workflow.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Actor, RequestInput, VmRequest } from '../../domain/request.js';
-import type { Result } from '../../domain/problem.js';
+import { problem, type Problem, type Result } from '../../domain/problem.js';
 import type { Config } from '../../config/schema.js';
 import type { AuditStore, MacStore, RequestStore } from '../../store/types.js';
 import type { VmWorkflow } from '../../workflow/api.js';
@@ -73,9 +73,12 @@ export async function handleGet(ctx: ApiContext, path: string, url: URL, req: In
     case '/api/vms':
       sendResult(res, await ctx.workflow.list(actor));
       return true;
-    case '/api/ip':
-      sendResult(res, await ctx.workflow.ip(actor, url.searchParams.get('name') ?? ''));
+    case '/api/ip': {
+      const name = (url.searchParams.get('name') ?? '').trim();
+      if (!name) sendProblems(res, 400, [problem('invalid_name', 'Type the name of a VM to look up.', 'name')]);
+      else sendResult(res, await ctx.workflow.ip(actor, name));
       return true;
+    }
     case '/api/notices':
       sendJson(res, 200, { ok: true, value: ctx.hub.backlog(actor.userId) });
       return true;
@@ -132,7 +135,16 @@ async function cards(ctx: ApiContext, view: ViewName | undefined): Promise<Reque
 
 function sendResult<T>(res: ServerResponse, result: Result<T>): void {
   if (result.ok) sendJson(res, 200, result);
-  else sendProblems(res, statusForProblems(result.problems), result.problems);
+  else sendProblems(res, statusForProblems(result.problems), result.problems.map(inConsoleTerms));
+}
+
+/**
+ * The workflow's messages are written for Slack and Discord, where `/vm list` is a command;
+ * the console has no commands, so it points to its own VMs table instead.
+ */
+export function inConsoleTerms(p: Problem): Problem {
+  const message = p.message.replace(/\s*`?\/vm list`? shows yours\./g, ' The VMs table on this page lists yours.');
+  return message === p.message ? p : { ...p, message };
 }
 
 function requestInput(body: Record<string, unknown>): RequestInput {

@@ -20,6 +20,25 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+/**
+ * vmbot's messages mark commands and file names with backticks (chat markup): show those parts
+ * as <code>. Built from text nodes only, so nothing in the message is ever parsed as HTML.
+ */
+function rich(text) {
+  const out = document.createDocumentFragment();
+  String(text).split(/`([^`\n]+)`/).forEach((part, i) => {
+    if (!part) return;
+    out.append(i % 2 ? el('code', { text: part }) : document.createTextNode(part));
+  });
+  return out;
+}
+
+/** Puts the messages of problems into a node (replacing what it showed). */
+function showMessages(node, problems) {
+  node.replaceChildren();
+  problems.forEach((p, i) => node.append(i ? ' ' : '', rich(p.message)));
+}
+
 async function api(path, options = {}) {
   const init = { method: options.method ?? 'GET', headers: { Accept: 'application/json' }, credentials: 'same-origin' };
   if (init.method !== 'GET') {
@@ -54,14 +73,14 @@ const isLocal = () => state.session?.mode === 'local';
 // ---------- problems next to their fields ----------
 
 function clearErrors(form) {
-  for (const p of $$('[data-error-for]', form)) p.textContent = '';
+  for (const p of $$('[data-error-for]', form)) p.replaceChildren();
 }
 
 function showProblems(form, problems) {
   for (const problem of problems) {
     const slot = (problem.field && $(`[data-error-for="${CSS.escape(problem.field)}"]`, form)) || $('[data-error-for="_form"]', form);
     if (!slot) continue;
-    slot.textContent = slot.textContent ? `${slot.textContent} ${problem.message}` : problem.message;
+    slot.append(slot.childNodes.length ? ' ' : '', rich(problem.message));
   }
 }
 
@@ -98,6 +117,11 @@ async function submitRequest(event) {
 
 // ---------- cards ----------
 
+/** A request in one of these states is over: its card hides unless "Show finished" is ticked. */
+const FINISHED = new Set(['denied', 'cancelled', 'deleted']);
+/** No VM behind these any more (or soon): their cards show no address to ssh to. */
+const GONE = new Set(['deleting', 'deleted', 'denied', 'cancelled']);
+
 function upsertCard(card) {
   const known = state.cards.get(card.requestId);
   if (known && known.version > card.version) return; // an older view arrived late
@@ -107,6 +131,25 @@ function upsertCard(card) {
   const old = document.getElementById(`card-${card.requestId}`);
   if (old) old.replaceWith(node);
   else $('#cards').prepend(node);
+  updateCardsFilter();
+}
+
+/** Shows live cards, and the finished ones only with the toggle; says so when nothing is shown. */
+function updateCardsFilter() {
+  const showFinished = $('#show-finished').checked;
+  let finished = 0;
+  let shown = 0;
+  for (const node of $$('#cards .card')) {
+    const isFinished = FINISHED.has(node.dataset.state);
+    if (isFinished) finished++;
+    node.hidden = isFinished && !showFinished;
+    if (!node.hidden) shown++;
+  }
+  $('#show-finished-label').textContent = finished ? `Show finished (${finished})` : 'Show finished';
+  $('#show-finished').closest('label').hidden = finished === 0;
+  const empty = $('#cards-empty');
+  empty.hidden = shown > 0;
+  empty.textContent = finished ? `No live requests; ${finished} finished (tick “Show finished” to see them).` : 'No requests yet.';
 }
 
 function renderCard(card) {
@@ -123,17 +166,20 @@ function renderCard(card) {
 
   const progress = el('ol', { class: 'progress', 'aria-label': 'Progress' });
   for (const item of card.progress) {
-    progress.append(el('li', { 'data-step': item.step, 'data-status': item.status }, el('span', { text: item.label }), item.detail ? el('span', { class: 'detail', text: item.detail }) : null));
+    // A gone VM's address is no longer its: the step stays ticked, without the address.
+    const detail = item.step === 'address' && GONE.has(card.state) ? undefined : item.detail;
+    progress.append(el('li', { 'data-step': item.step, 'data-status': item.status }, el('span', { text: item.label }), detail ? el('span', { class: 'detail', text: detail }) : null));
   }
 
   const node = el('article', { class: 'card', id: `card-${card.requestId}`, 'data-state': card.state, 'data-request': card.requestId },
     el('h3', {}, el('span', { class: 'name', text: card.name }), el('span', { class: 'state', text: card.stateLabel })),
     details,
     card.progress.length ? progress : null,
-    card.address ? el('p', { class: 'address' }, el('span', { text: 'Address: ' }), el('code', { class: 'ssh', text: card.address.ssh })) : null,
-    card.failure ? el('div', { class: 'failure' }, el('p', { text: `${card.failure.message} (${card.failure.code})` }), card.failure.consoleTail?.length ? el('pre', { text: card.failure.consoleTail.join('\n') }) : null) : null,
+    card.address && !GONE.has(card.state) ? el('p', { class: 'address' }, el('span', { text: 'Address: ' }), el('code', { class: 'ssh', text: card.address.ssh })) : null,
+    card.failure ? el('div', { class: 'failure' }, el('p', {}, rich(card.failure.message), ` (${card.failure.code})`), card.failure.consoleTail?.length ? el('pre', { text: card.failure.consoleTail.join('\n') }) : null) : null,
   );
   if (isLocal()) node.append(cardActions(card));
+  node.hidden = FINISHED.has(card.state) && !$('#show-finished').checked;
   return node;
 }
 
@@ -148,7 +194,7 @@ function cardActions(card) {
     error.textContent = '';
     const path = action.kind === 'delete' ? `/api/vms/${encodeURIComponent(card.requestId)}/delete` : `/api/requests/${encodeURIComponent(card.requestId)}/${action.kind}`;
     const res = await api(path, { method: 'POST', body });
-    if (!res.ok) error.textContent = res.problems.map((p) => p.message).join(' ');
+    if (!res.ok) showMessages(error, res.problems);
     refreshSoon();
   };
   for (const action of actions) {
@@ -179,6 +225,7 @@ async function loadCards() {
   state.order = [];
   $('#cards').replaceChildren();
   for (const card of [...res.value].reverse()) upsertCard(card);
+  updateCardsFilter();
 }
 
 // ---------- VMs, IP look-up ----------
@@ -186,38 +233,55 @@ async function loadCards() {
 async function loadVms() {
   const res = await api('/api/vms');
   const body = $('#vms tbody');
-  $('#vms-error').textContent = res.ok ? '' : res.problems.map((p) => p.message).join(' ');
+  showMessages($('#vms-error'), res.ok ? [] : res.problems);
   if (!res.ok) return;
+  if (!res.value.length) return body.replaceChildren(emptyRow(7, state.view === 'admin' ? 'No VMs yet.' : 'No VMs yet: request one above.'));
   body.replaceChildren(...res.value.map((vm) => {
     const remove = el('button', { type: 'button', class: 'danger', 'data-action': 'delete', text: 'Delete' });
     remove.addEventListener('click', () => {
       const confirm = el('button', { type: 'button', class: 'danger', 'data-action': 'delete-confirm', text: `Really delete ${vm.name}?` });
       confirm.addEventListener('click', async () => {
         const r = await api(`/api/vms/${encodeURIComponent(vm.requestId)}/delete`, { method: 'POST' });
-        $('#vms-error').textContent = r.ok ? '' : r.problems.map((p) => p.message).join(' ');
+        showMessages($('#vms-error'), r.ok ? [] : r.problems);
         refreshSoon();
       });
       remove.replaceWith(confirm);
     });
     const deletable = !['deleting', 'deleted', 'denied', 'cancelled', 'pending'].includes(vm.state);
     return el('tr', { 'data-vm': vm.name },
-      el('td', { class: 'mono', text: vm.name }),
-      el('td', { text: who(vm.owner) }),
-      el('td', { text: vm.stateLabel }),
-      el('td', { text: vm.distroLabel }),
-      el('td', { text: vm.sizeLabel }),
-      el('td', { class: 'mono', text: vm.ssh ?? vm.ipv4 ?? '' }),
-      el('td', {}, deletable ? remove : null));
+      el('td', { class: 'mono', 'data-label': 'Name', text: vm.name }),
+      el('td', { 'data-label': 'Owner', text: who(vm.owner) }),
+      el('td', { 'data-label': 'State', text: vm.stateLabel }),
+      el('td', { 'data-label': 'Distribution', text: vm.distroLabel }),
+      el('td', { 'data-label': 'Size', text: vm.sizeLabel }),
+      el('td', { class: 'mono', 'data-label': 'Address', text: (GONE.has(vm.state) ? '' : vm.ssh ?? vm.ipv4) ?? '' }),
+      el('td', { class: 'actions-cell', 'data-label': '' }, deletable ? remove : null));
   }));
+}
+
+/** A table row that says the table is empty. */
+function emptyRow(columns, text) {
+  return el('tr', { class: 'empty-row' }, el('td', { colspan: columns, class: 'empty', text }));
 }
 
 async function lookUpIp(event) {
   event.preventDefault();
-  const name = event.currentTarget.elements.name.value.trim();
+  const form = event.currentTarget;
+  const name = form.elements.name.value.trim();
   const out = $('#ip-result');
+  const error = $('[data-error-for="name"]', form);
+  out.replaceChildren();
+  error.replaceChildren();
+  // Checked here, not sent: an empty look-up has no answer worth a round trip.
+  if (!name) {
+    error.textContent = 'Type the name of a VM to look up.';
+    form.elements.name.focus();
+    return;
+  }
   const res = await api(`/api/ip?name=${encodeURIComponent(name)}`);
-  if (!res.ok) out.textContent = res.problems.map((p) => p.message).join(' ');
-  else out.textContent = res.value.ssh ? res.value.ssh : `${res.value.name}: ${res.value.stateLabel} (no address yet)`;
+  if (!res.ok) showProblems(form, res.problems.map((p) => ({ ...p, field: 'name' })));
+  else if (res.value.ssh && !GONE.has(res.value.state)) out.replaceChildren(el('code', { class: 'ssh', text: res.value.ssh }));
+  else out.textContent = `${res.value.name}: ${res.value.stateLabel} (no address${GONE.has(res.value.state) ? '' : ' yet'})`;
 }
 
 // ---------- admin: pool and audit ----------
@@ -233,19 +297,60 @@ async function loadPool() {
   if (!res.ok) return;
   const u = res.value;
   $('#pool-summary').textContent = `${u.free} free of ${u.total} — ${u.used} used by requests, ${u.reserved} reserved, ${u.external} on hand-made jobs`;
-  $('#pool tbody').replaceChildren(...u.holders.map((h) => el('tr', {}, el('td', { class: 'mono', text: h.mac }), el('td', { text: holderText(h.holder) }))));
+  const rows = u.holders.map((h) => el('tr', {}, el('td', { class: 'mono', 'data-label': 'MAC', text: h.mac }), el('td', { 'data-label': 'Held by', text: holderText(h.holder) })));
+  $('#pool tbody').replaceChildren(...(rows.length ? rows : [emptyRow(2, 'No MAC address in use.')]));
 }
 
 async function loadAudit() {
   const res = await api('/api/audit');
   if (!res.ok) return;
   // The store gives the newest rows oldest first; the page shows the newest on top.
-  $('#audit tbody').replaceChildren(...[...res.value].reverse().map((row) => el('tr', {},
-    el('td', { class: 'nowrap', text: new Date(row.at).toLocaleString([], { dateStyle: 'short', timeStyle: 'medium' }) }),
-    el('td', { text: who(row.actor) }),
-    el('td', { class: 'mono', text: row.action }),
-    el('td', { text: row.vmName ?? '' }),
-    el('td', { text: row.detail ?? '' }))));
+  const rows = [...res.value].reverse().map((row) => el('tr', { 'data-action': row.action },
+    el('td', { class: 'nowrap', 'data-label': 'When', text: new Date(row.at).toLocaleString([], { dateStyle: 'short', timeStyle: 'medium' }) }),
+    el('td', { 'data-label': 'Who', text: who(row.actor) }),
+    el('td', { class: 'action', 'data-label': 'Action', title: row.action, text: actionWords(row.action) }),
+    el('td', { 'data-label': 'VM', text: row.vmName ?? '' }),
+    el('td', { 'data-label': 'Detail', text: row.detail ?? '' })));
+  $('#audit tbody').replaceChildren(...(rows.length ? rows : [emptyRow(5, 'Nothing recorded yet.')]));
+}
+
+/** Audit action codes in plain words; the code itself stays in the title and in the JSON download. */
+const ACTION_WORDS = {
+  request: 'requested a VM',
+  approve: 'approved',
+  deny: 'denied',
+  cancel: 'cancelled',
+  retry: 'retried',
+  delete: 'asked to delete',
+  mac_allocated: 'MAC address assigned',
+  mac_reserved: 'MAC address reserved',
+  mac_released: 'MAC address released',
+  job_submitted: 'VM job sent to the cluster',
+  job_adopted: 'running job taken over',
+  job_not_ours: 'job left alone (not vmbot’s)',
+  delete_delayed: 'delete delayed',
+  address_refreshed: 'address refreshed',
+  doctor: 'health check',
+};
+const STATE_WORDS = {
+  provisioning: 'being set up',
+  running: 'up and running',
+  failed: 'failed',
+  lost: 'gone from the cluster',
+  deleting: 'being deleted',
+  deleted: 'deleted',
+  approved: 'approved',
+  pending: 'waiting for approval',
+  denied: 'denied',
+  cancelled: 'cancelled',
+};
+function actionWords(code) {
+  if (Object.hasOwn(ACTION_WORDS, code)) return ACTION_WORDS[code];
+  const transition = /^state:([a-z_]+)->([a-z_]+)$/.exec(code);
+  if (transition) return `now ${STATE_WORDS[transition[2]] ?? transition[2].replace(/_/g, ' ')}`;
+  const refused = /^([a-z]+)_refused$/.exec(code);
+  if (refused) return `${refused[1]} refused`;
+  return code.replace(/[_:]/g, ' ').replace(/->/g, ' → ');
 }
 
 // ---------- notices ----------
@@ -264,7 +369,7 @@ function noticeText(n) {
 }
 
 function addNotice(n) {
-  $('#notices').prepend(el('li', { 'data-kind': n.kind, text: noticeText(n) }));
+  $('#notices').prepend(el('li', { 'data-kind': n.kind }, rich(noticeText(n))));
 }
 
 async function loadNotices() {
@@ -327,6 +432,8 @@ async function start() {
   for (const b of $$('#view-switch button')) b.addEventListener('click', () => applyView(b.dataset.view));
   $('#request-form').addEventListener('submit', submitRequest);
   $('#ip-form').addEventListener('submit', lookUpIp);
+  $('#show-finished').addEventListener('change', updateCardsFilter);
+  if (session.mode === 'local') $('#audit-json').href = '/api/audit?as=admin';
   await applyView(session.mode === 'local' ? 'member' : 'admin');
 }
 
