@@ -94,6 +94,15 @@ describe('web console in a browser (local mode)', () => {
     expect(await page.locator('#cards-empty').isVisible()).toBe(true);
   });
 
+  it('shows the backticks of vmbot\'s messages as code, never as markup', async () => {
+    await submit({ name: 'web-e2e', login: 'alice', sshKeys: 'hello <i>world</i>', reason: 'course work' });
+    const keyError = page.locator('#request-form [data-error-for="sshKeys"]');
+    await keyError.locator('code', { hasText: '.pub' }).first().waitFor();
+    expect(await keyError.textContent()).not.toMatch(/`/);
+    expect(await keyError.locator('i').count()).toBe(0);
+    expect(await page.locator('#cards .card').count()).toBe(0);
+  });
+
   it('request → approve → the address appears on the card, live', async () => {
     await submit({ name: 'web-e2e', login: 'alice', sshKeys: KEY, reason: 'Trying vmbot <b>now</b>' });
     const card = page.locator('.card', { has: page.locator('.name', { hasText: 'web-e2e' }) });

@@ -4,6 +4,7 @@ import { parseConfig } from '../../../../src/config/load.js';
 import { silentLogger } from '../../../../src/log.js';
 import { LOCAL_ADMIN_ID, LOCAL_MEMBER_ID, SIMULATED_BANNER, WebListenError, startWebConsole, type WebConsole } from '../../../../src/chat/web/index.js';
 import { FakeWorkflow, fakeStore } from './fake-workflow.js';
+import { inConsoleTerms } from '../../../../src/chat/web/api.js';
 import { openSse, type SseReader } from './sse.js';
 
 const config = parseConfig({ nomad: { adapter: 'sim' }, web: { admins: [LOCAL_ADMIN_ID] } });
@@ -140,6 +141,17 @@ describe('web console, local mode', () => {
     expect(pool.value.free).toBe(254);
     const ip = await fetch(new URL('/api/ip?as=member&name=nope', web.url));
     expect(ip.status).toBe(404);
+    // An empty look-up never reaches the workflow: the field is named, in console terms.
+    const empty = await fetch(new URL('/api/ip?as=member&name=%20', web.url));
+    expect(empty.status).toBe(400);
+    expect(await empty.json()).toMatchObject({ ok: false, problems: [{ code: 'invalid_name', field: 'name', message: 'Type the name of a VM to look up.' }] });
+  });
+
+  it('words the workflow\'s chat-command hints for the console', () => {
+    const p = inConsoleTerms({ code: 'not_found', message: 'There is no VM or request "x". /vm list shows yours.', field: 'name' });
+    expect(p).toEqual({ code: 'not_found', message: 'There is no VM or request "x". The VMs table on this page lists yours.', field: 'name' });
+    const plain = { code: 'not_found' as const, message: 'No VM named x.' };
+    expect(inConsoleTerms(plain)).toBe(plain);
   });
 
   it('serves Prometheus metrics', async () => {
