@@ -16,23 +16,43 @@ export function registerServeCommand(program: Command): void {
     .action(async (opts: { local?: boolean }, cmd: Command) => {
       let running: Running | { close(): Promise<void> };
       try {
-        const { config, path, found } = await loadConfigFor(cmd);
+        // Local mode always runs the simulated cluster, so nothing under `nomad` may keep it
+        // from starting: a file that only sets web.listen (as the port-in-use message advises)
+        // must still give local mode, although the default adapter (ssh) needs nomad.ssh.
+        // Production still refuses the file with every problem listed.
+        let loaded: Awaited<ReturnType<typeof loadConfigFor>>;
+        let production: ConfigError | undefined;
+        try {
+          loaded = await loadConfigFor(cmd);
+        } catch (err) {
+          if (!(err instanceof ConfigError)) throw err;
+          production = err;
+          loaded = await loadConfigFor(cmd, { localMode: true }).catch((again: unknown) => {
+            throw again instanceof ConfigError ? err : again;
+          });
+        }
+        const { config, path, found } = loaded;
         const secrets = readSecrets();
         const logger = createLogger({ level: config.log.level });
         const plan = planPlatforms(config, secrets);
+        const local = opts.local === true || (!plan.slack.ready && !plan.discord.ready);
+        if (production && !local) throw production;
         const problems = opts.local ? [] : halfConfigured(plan, config);
         if (problems.length > 0) {
           console.error(`vmbot: cannot start (${found ? path : 'no config file, defaults'}):`);
-          for (const p of problems) console.error(`  - ${p}`);
+          for (const p of [...problems, ...(production?.issues ?? [])]) console.error(`  - ${p}`);
           console.error('Set them, or run `vmbot serve --local` to try vmbot on the simulated cluster.');
           process.exitCode = 1;
           return;
         }
-        if (opts.local || (!plan.slack.ready && !plan.discord.ready)) {
+        if (local) {
           const { startLocalMode, localModeBanner } = await import('../local.js');
-          const local = await startLocalMode({ config, logger });
-          console.log(localModeBanner(local.url));
-          running = local;
+          if (production) {
+            logger.info(`local mode runs the simulated cluster, so the nomad settings of ${path} are not used here (\`vmbot config check\` lists what production would refuse)`);
+          }
+          const started = await startLocalMode({ config, logger });
+          console.log(localModeBanner(started.url));
+          running = started;
         } else {
           const prod = await startProduction({ config, secrets, logger, plan });
           logger.info({ config: found ? path : '(defaults)', running: prod.describe }, 'vmbot is running');

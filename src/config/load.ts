@@ -63,7 +63,20 @@ export function resolveConfigPath(flag?: string, env: NodeJS.ProcessEnv = proces
  * Loads and validates a config file. A missing default file is not an error (every key has a
  * default, and local mode needs none); a missing file that was named explicitly is.
  */
-export async function loadConfig(path: string, opts: { mustExist?: boolean } = {}): Promise<{ config: Config; path: string; found: boolean }> {
+/**
+ * The file as local mode reads it: local mode always runs the simulated cluster, so the
+ * adapter is `sim` and the ssh/http connection settings (which it never uses) are left out;
+ * the rest of `nomad` (jobPrefix, timings, sim) still applies and is still checked.
+ */
+export function forLocalMode(raw: unknown): unknown {
+  const cfg = raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+  const nomad = cfg.nomad !== null && typeof cfg.nomad === 'object' && !Array.isArray(cfg.nomad) ? { ...(cfg.nomad as Record<string, unknown>) } : {};
+  delete nomad.ssh;
+  delete nomad.http;
+  return { ...cfg, nomad: { ...nomad, adapter: 'sim' } };
+}
+
+export async function loadConfig(path: string, opts: { mustExist?: boolean; localMode?: boolean } = {}): Promise<{ config: Config; path: string; found: boolean }> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -83,5 +96,5 @@ export async function loadConfig(path: string, opts: { mustExist?: boolean } = {
   if (raw !== null && raw !== undefined && (typeof raw !== 'object' || Array.isArray(raw))) {
     throw new ConfigError(path, ['(top level): expected a mapping of keys (database:, nomad:, ...), not a list or a single value']);
   }
-  return { config: parseConfig(raw, path), path, found: true };
+  return { config: parseConfig(opts.localMode ? forLocalMode(raw) : raw, path), path, found: true };
 }

@@ -50,7 +50,7 @@ export interface WebConsoleOptions {
 /** The port is taken: says which and what to do. */
 export class WebListenError extends Error {
   constructor(readonly host: string, readonly port: number, cause: unknown) {
-    super(`the web console cannot listen on ${host}:${port}: ${(cause as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'the port is already in use' : (cause as Error).message}. Stop what uses it, or set web.listen in the config (e.g. web: { listen: "127.0.0.1:8081" })`, { cause });
+    super(`the web console cannot listen on ${host}:${port}: ${(cause as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'the port is already in use' : (cause as Error).message}. Stop what uses it, or set web.listen in the config: for local mode a vmbot.config.yaml holding only web: { listen: "127.0.0.1:8081" } is enough`, { cause });
     this.name = 'WebListenError';
   }
 }
