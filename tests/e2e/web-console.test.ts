@@ -257,6 +257,8 @@ describe('web console in a browser (production, read-only)', () => {
       expect(await page.locator('button[data-action]').count()).toBe(0);
       expect(await page.locator('#request-form').isVisible()).toBe(false);
       await page.locator('#audit tbody tr', { hasText: 'request' }).first().waitFor();
+      for (const width of [320, 390]) await expectNoSideScroll('read-only', width);
+      await page.setViewportSize({ width: 1400, height: 1000 });
       await page.reload();
       await page.locator('body[data-ready="admin"]').waitFor(); // the cookie carries the token
     } finally {
