@@ -429,11 +429,18 @@ describe('controls', () => {
   it('hang: accepts the connection and never answers; close() still finishes', async () => {
     const s = await startSimCluster(FAST);
     s.control.hang(true);
-    const outcome = await fetch(`${s.url}/v1/jobs`, { signal: AbortSignal.timeout(150) }).then(
+    // No fixed client timeout (on a loaded machine it could fire before the sim even read the
+    // request): wait until the sim holds the request, check it is unanswered, then give up on it.
+    const giveUp = new AbortController();
+    let settled = false;
+    const held = fetch(`${s.url}/v1/jobs`, { signal: giveUp.signal }).then(
       () => 'answered',
       (err: Error) => err.name,
-    );
-    expect(outcome).toBe('TimeoutError');
+    ).finally(() => (settled = true));
+    await eventually(() => s.control.requestCount === 1, 'the sim to receive the request');
+    expect(settled).toBe(false);
+    giveUp.abort();
+    expect(await held).toBe('AbortError');
     expect(s.control.requestCount).toBe(1);
     s.control.hang(false);
     expect((await call(s, 'GET', '/v1/jobs')).status).toBe(200);
