@@ -221,6 +221,8 @@ describe('web console in a browser (local mode)', () => {
     const card = page.locator('.card', { has: page.locator('.name', { hasText: 'web-deny' }) });
     await card.locator('button[data-action="deny"]').click();
     await card.locator('input[name="reason"]').fill('one VM per member, please');
+    await expectNoSideScroll('admin, denying', 320); // the reason box and its button wrap
+    await page.setViewportSize({ width: 1400, height: 1000 });
     await card.locator('button[data-action="deny-confirm"]').click();
     const denied = page.locator('.card[data-state="denied"]', { has: page.locator('.name', { hasText: 'web-deny' }) });
     await denied.waitFor({ state: 'attached' });
