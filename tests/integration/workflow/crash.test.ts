@@ -46,7 +46,9 @@ async function crashAndResume(step: Step, scenario: 'provision' | 'delete', inde
   const temp = await makeTempDir(`crash-${step}`);
   const name = `crash-${index}`;
   const jobId = `uservm-${name}`;
-  const over = { cloudInit: { builtin: { publicUrl: PUBLIC_URL } } };
+  // The harness gives a VM 10 s to print its address; on a loaded 2-core machine with three
+  // children at once that is the one wait that could run out, so allow most of the 60 s bound.
+  const over = { cloudInit: { builtin: { publicUrl: PUBLIC_URL } }, nomad: { ipTimeout: 45_000 } };
   try {
     const input = harnessConfigInput({ dir: temp.dir, simUrl: sim.url, nocloudUrl: PUBLIC_URL, config: over });
     const child = await children.run(() => runChild({ VMBOT_TEST_CONFIG: JSON.stringify(input), VMBOT_TEST_CRASH_AT: step, VMBOT_TEST_SCENARIO: scenario, VMBOT_TEST_NAME: name, VMBOT_TEST_SSH_KEY: TEST_SSH_KEY }));
