@@ -27,6 +27,7 @@ export type ProblemCode =
   | 'nomad_error'
   | 'template_error'
   | 'publish_failed'
+  | 'store_unwritable'
   | 'task_failed'
   | 'ip_timeout'
   | 'config_invalid'

@@ -30,6 +30,7 @@ const MEMBER_CAUSES: Record<string, string> = {
   name_taken: 'another machine on the cluster already uses its name',
   task_failed: 'it could not be started on the cluster',
   ip_timeout: 'it started but did not get a network address in time',
+  store_unwritable: 'vmbot could not save its progress',
 };
 
 /** The `reason` of a member's `delayed` notice for a failure code: no admin instructions. */

@@ -3,8 +3,16 @@
 import { problem, VmbotError, type Problem } from '../domain/problem.js';
 import { NomadError } from '../nomad/port.js';
 
+/** SQLite codes that mean the database cannot take writes now (disk full, I/O error, read-only). */
+const UNWRITABLE = /^SQLITE_(FULL|IOERR|READONLY|CANTOPEN)/;
+
 export function toProblem(err: unknown): Problem {
   if (err instanceof VmbotError) return err.toProblem();
+  const sqlite = (err as { code?: unknown } | null)?.code;
+  if (typeof sqlite === 'string' && UNWRITABLE.test(sqlite)) {
+    const what = sqlite.startsWith('SQLITE_FULL') ? 'the disk holding the database is full' : `the database cannot be written (${sqlite})`;
+    return problem('store_unwritable', `vmbot could not save this request's progress: ${what}. Free space (or fix the disk) where database.path lives, then press Retry.`, 'database.path');
+  }
   if (err instanceof NomadError) {
     switch (err.code) {
       case 'unreachable':

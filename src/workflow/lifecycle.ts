@@ -77,7 +77,7 @@ export class Lifecycle {
       events: {
         onProgress: (id, patch) => this.onWatchProgress(id, patch),
         onAddress: (id, address) => this.onAddress(id, address),
-        onFailure: (id, failure) => this.fail(id, failure),
+        onFailure: (id, failure) => this.recordFailure(id, failure),
       },
     });
   }
@@ -140,21 +140,32 @@ export class Lifecycle {
    * watched. `fresh`: a Retry; an old job of ours is purged and submitted again rather
    * than adopted (adopting it would only watch the same failure again).
    */
-  provision(id: string, opts: { fresh: boolean }): Promise<void> {
-    return this.provisions.run(() => (this.closed ? Promise.resolve() : this.provisionNow(id, opts)));
+  async provision(id: string, opts: { fresh: boolean }): Promise<void> {
+    const failure = await this.provisions.run(() => (this.closed ? Promise.resolve(undefined) : this.provisionNow(id, opts)));
+    // Outside the concurrency limit: recording may have to wait for the database.
+    if (failure) await this.recordFailure(id, failure);
   }
 
-  private async provisionNow(id: string, opts: { fresh: boolean }): Promise<void> {
+  /** Returns the failure to record, if provisioning failed. */
+  private async provisionNow(id: string, opts: { fresh: boolean }): Promise<Problem | undefined> {
     const { store, nomad, publisher, renderer, config } = this.ctx;
-    let req = await store.requests.get(id);
-    if (!req) return;
-    if (req.state === 'approved') {
-      req = await store.requests.transition(id, 'approved', 'provisioning', {}, { actor: SYSTEM, action: 'state:approved->provisioning' });
-      if (!req) return;
-      this.ctx.notifier.cardChanged(id);
-      this.step('after_provisioning', id);
+    let req: VmRequest | undefined | null;
+    try {
+      req = await store.requests.get(id);
+      if (!req) return undefined;
+      if (req.state === 'approved') {
+        req = await store.requests.transition(id, 'approved', 'provisioning', {}, { actor: SYSTEM, action: 'state:approved->provisioning' });
+        if (!req) return undefined;
+        this.ctx.notifier.cardChanged(id);
+        this.step('after_provisioning', id);
+      }
+    } catch (err) {
+      if (this.closed) return undefined;
+      const p = toProblem(err);
+      this.ctx.logger.warn({ requestId: id, code: p.code, err }, 'provisioning could not start');
+      return p;
     }
-    if (req.state !== 'provisioning') return;
+    if (req.state !== 'provisioning') return undefined;
     try {
       const mac = await store.macs.allocate(id);
       this.step('after_mac_allocate', id);
@@ -224,16 +235,50 @@ export class Lifecycle {
       }
       this.step('after_submit_recorded', id);
       this.watch(req);
+      return undefined;
     } catch (err) {
       if (err instanceof Superseded) {
         this.ctx.logger.info({ requestId: id }, 'provisioning stopped: the request changed state meanwhile');
-        return;
+        return undefined;
       }
-      if (this.closed) return; // shutting down: resume() continues after the restart
+      if (this.closed) return undefined; // shutting down: resume() continues after the restart
 
       const p = toProblem(err);
       this.ctx.logger.warn({ requestId: id, code: p.code, err }, 'provisioning failed');
-      await this.fail(id, p);
+      return p;
+    }
+  }
+
+  /**
+   * fail(), and when the database refuses the write (SQLITE_FULL, an I/O error) the request
+   * is not left in `provisioning` with nobody told: the member gets the 'delayed' notice at
+   * once, the error is logged, and the failure is written again with a growing pause until
+   * it lands (the admins' card then shows it with Retry) or vmbot shuts down (resume() picks
+   * the request up after the restart).
+   */
+  async recordFailure(id: string, failure: Problem | { code: string; message: string; consoleTail?: string[] }): Promise<void> {
+    let memberTold = false;
+    for (let attempt = 0; !this.closed; attempt++) {
+      try {
+        await this.fail(id, failure, { memberTold });
+        return;
+      } catch (err) {
+        if (this.closed) return;
+        this.ctx.logger.error(
+          { requestId: id, code: failure.code, err, attempt },
+          'could not record that provisioning failed: the database refuses writes (check the disk holding database.path); trying again',
+        );
+        if (!memberTold) {
+          memberTold = true;
+          const req = await this.ctx.store.requests.get(id).catch(() => undefined);
+          if (req && PROVISIONING_STATES.includes(req.state)) {
+            this.ctx.notifier.cardChanged(id);
+            await this.ctx.notifier.notify(req.requester, { kind: 'delayed', requestId: id, name: req.name, reason: memberFailureReason(failure.code) });
+          }
+        }
+      }
+      const pause = Math.min(1_000 * 2 ** Math.min(attempt, 5), 30_000);
+      await sleep(pause, undefined, { signal: this.abort.signal }).catch(() => undefined);
     }
   }
 
@@ -273,7 +318,7 @@ export class Lifecycle {
   }
 
   /** approved/provisioning → failed, with the reason; admins get it and Retry on the card, the member a 'delayed' notice in member terms. */
-  async fail(id: string, failure: Problem | { code: string; message: string; consoleTail?: string[] }): Promise<void> {
+  async fail(id: string, failure: Problem | { code: string; message: string; consoleTail?: string[] }, opts: { memberTold?: boolean } = {}): Promise<void> {
     this.watcher.unwatch(id);
     const stored = { code: failure.code, message: failure.message, ...('consoleTail' in failure && failure.consoleTail ? { consoleTail: failure.consoleTail } : {}) };
     const req = await this.ctx.store.requests.transition(id, PROVISIONING_STATES, 'failed', { failure: stored }, {
@@ -283,6 +328,7 @@ export class Lifecycle {
     });
     if (!req) return;
     this.ctx.notifier.cardChanged(id);
+    if (opts.memberTold) return;
     await this.ctx.notifier.notify(req.requester, {
       kind: 'delayed',
       requestId: id,
