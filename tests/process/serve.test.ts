@@ -3,7 +3,7 @@
 // secrets only in the environment, driven through the project's doubles: the Slack double
 // (HTTP and Socket Mode), the Discord double, the simulated Nomad cluster. Each flow is
 // request → approve → the member's DM with `ssh login@IP`, then SIGTERM → exit code 0 and
-// every port vmbot held is free again.
+// every port vmbot held is free again. Local mode's run as a process is in local-mode.test.ts.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSimCluster, type SimCluster } from '../../src/nomad/sim/index.js';
 import { SlackDouble, type StoredMessage } from '../support/slack-double.js';
@@ -17,7 +17,7 @@ import { portsFreed, REPO, startVmbot, type VmbotProcess } from '../support/vmbo
 import { GUILD, TOKEN, ADMIN_CHANNEL as DISCORD_ADMIN_CHANNEL, ADMIN_ROLE, ALICE, CAROL_ADMIN } from '../integration/chat/discord/guild.js';
 
 // Fixed ports, one set per test so a leftover of one cannot hide behind another.
-const PORTS = { slackHttp: { slack: 47311, nocloud: 47312 }, slackSocket: { nocloud: 47322 }, discord: { nocloud: 47332 }, local: { web: 47341 }, ssh: { slack: 47351 } };
+const PORTS = { slackHttp: { slack: 47311, nocloud: 47312 }, slackSocket: { nocloud: 47322 }, discord: { nocloud: 47332 }, ssh: { slack: 47351 } };
 
 const ADMIN = 'UADMIN1';
 const MEMBER = 'U1';
@@ -202,18 +202,5 @@ describe('vmbot serve as a child process', () => {
     expect((await readFile(join(resources, 'proc-ssh', 'user-data'), 'utf8')).split('\n')[0]).toBe('#cloud-config');
     expect(vmbot.output()).not.toContain('nomad-token-not-a-secret');
     await expectCleanExit(vmbot, [slack]);
-  });
-
-  it('no credentials, a config file that only sets web.listen: local mode, says what to configure, serves the console; SIGTERM exits 0', async () => {
-    const { web } = PORTS.local;
-    // The advice the port-in-use message gives: a config file with web.listen alone still starts local mode.
-    const vmbot = await serve({ web: { listen: `127.0.0.1:${web}` } }, {});
-    const banner = await vmbot.waitForOutput(/local mode \(no Slack or Discord credentials configured\)[^\n]*/);
-    expect(banner).toContain(`http://127.0.0.1:${web}/`);
-    expect(banner).toMatch(/SLACK_BOT_TOKEN.*DISCORD_TOKEN/);
-    const page = await fetch(`http://127.0.0.1:${web}/`);
-    expect(page.status).toBe(200);
-    expect(await page.text()).toMatch(/SIMULATED/i);
-    await expectCleanExit(vmbot, [web]);
   });
 });

@@ -6,8 +6,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { makeTempDir } from '../../support/tmp.js';
-import { portsFreed, startVmbot, type VmbotProcess } from '../../support/vmbot-process.js';
+import { makeTempDir } from '../support/tmp.js';
+import { portsFreed, startVmbot, type VmbotProcess } from '../support/vmbot-process.js';
 
 // Fixed, so a second server fighting for it would fail here as in production.
 const WEB_PORT = 47361;
