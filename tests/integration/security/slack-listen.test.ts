@@ -1,8 +1,6 @@
 // The Slack HTTP receiver, started the way `vmbot serve` starts it (startProduction), binds to
 // slack.listen, whose default host is loopback: only a reverse proxy on the same machine
 // (terminating TLS) reaches it, not the LAN.
-import { networkInterfaces } from 'node:os';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,23 +11,7 @@ import { startSimCluster, type SimCluster } from '../../../src/nomad/sim/index.j
 import { harnessConfigInput } from '../../support/harness.js';
 import { SlackDouble } from '../../support/slack-double.js';
 import { makeTempDir } from '../../support/tmp.js';
-
-/** Does anything accept a TCP connection at host:port? */
-function accepts(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-    // A firewall that drops instead of refusing: nothing accepted within the deadline.
-    socket.setTimeout(3_000, () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
-}
+import { accepts, lanAddress } from '../../support/net.js';
 
 describe('security: the Slack HTTP receiver', () => {
   let sim: SimCluster;
@@ -95,8 +77,8 @@ describe('security: the Slack HTTP receiver', () => {
     // It is the Slack receiver: a forged request is refused, a signed ssl_check answered.
     expect((await double.postSigned(url.href, 'ssl_check=1&token=x')).status).toBe(200);
     expect((await double.postSigned(url.href, 'command=%2Fvm&text=list', { badSignature: true })).status).toBe(401);
-    const lan = Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal);
+    const lan = lanAddress();
     // A machine with no LAN address has nothing else to check.
-    if (lan) expect(await accepts(lan.address, port)).toBe(false);
+    if (lan) expect(await accepts(lan, port)).toBe(false);
   });
 });

@@ -1,8 +1,6 @@
 // DESIGN §4 for the production web console, started the way `vmbot serve` starts it
 // (startProduction): it listens only where web.listen says, needs VMBOT_WEB_TOKEN for
 // everything, is read-only, and neither the console token nor NOMAD_TOKEN reaches the log.
-import { networkInterfaces } from 'node:os';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,26 +10,10 @@ import { createLogger } from '../../../src/log.js';
 import { startSimCluster, type SimCluster } from '../../../src/nomad/sim/index.js';
 import { harnessConfigInput } from '../../support/harness.js';
 import { makeTempDir } from '../../support/tmp.js';
+import { accepts, lanAddress } from '../../support/net.js';
 
 const WEB_TOKEN = 'web-console-secret-7c1d0e';
 const NOMAD_TOKEN = 'nomad-acl-secret-41aa9b';
-
-/** Does anything accept a TCP connection at host:port? */
-function accepts(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-    // A firewall that drops instead of refusing: nothing accepted within the deadline.
-    socket.setTimeout(3_000, () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
-}
 
 describe('security: the production web console', () => {
   let sim: SimCluster;
@@ -78,9 +60,9 @@ describe('security: the production web console', () => {
   it('listens on the configured loopback address only', async () => {
     expect(url.hostname).toBe('127.0.0.1');
     expect(await accepts('127.0.0.1', Number(url.port))).toBe(true);
-    const lan = Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal);
+    const lan = lanAddress();
     // A machine with no LAN address has nothing else to check.
-    if (lan) expect(await accepts(lan.address, Number(url.port))).toBe(false);
+    if (lan) expect(await accepts(lan, Number(url.port))).toBe(false);
   });
 
   it('needs the token for every page and route', async () => {
