@@ -65,7 +65,7 @@ export async function startLocalMode(opts: LocalModeOptions): Promise<LocalMode>
   // Simulated VMs do not fetch their seed, but a person can open the rendered files there.
   const nocloudDir = join(dataDir, 'local-nocloud');
   const sim = simClusterComponent(opts);
-  const nocloud = nocloudServerComponent({ dir: nocloudDir, host: '127.0.0.1', port: 0, publicUrl: '(its own URL)', logger: logger.child({ part: 'nocloud' }) });
+  const nocloud = nocloudServerComponent({ dir: nocloudDir, host: '127.0.0.1', port: 0, logger: logger.child({ part: 'nocloud' }) });
   // Known once the sim and the NoCloud server listen (both on free ports).
   let config: Config | undefined;
   const localConfigNow = () => (config ??= localConfig(opts.config, { dataDir, simUrl: sim.url, nocloudUrl: nocloud.url }));

@@ -42,7 +42,8 @@ export class NoCloudListenError extends Error {
 }
 
 /** vmbot's NoCloud server as a component: serves <dir> at host:port until stopped. */
-export function nocloudServerComponent(opts: { dir: string; host: string; port: number; publicUrl: string; logger: Logger }): Component & { readonly url: string } {
+/** `publicUrl` is what guests are told when it differs from where the server listens (production). */
+export function nocloudServerComponent(opts: { dir: string; host: string; port: number; publicUrl?: string; logger: Logger }): Component & { readonly url: string } {
   let server: Awaited<ReturnType<typeof startNoCloudServer>> | undefined;
   return {
     name: 'nocloud server',
@@ -56,7 +57,7 @@ export function nocloudServerComponent(opts: { dir: string; host: string; port: 
       } catch (err) {
         throw new NoCloudListenError(opts.host, opts.port, err);
       }
-      return `cloud-init files served on ${server.url} (public URL ${opts.publicUrl})`;
+      return `cloud-init files served on ${server.url}${opts.publicUrl ? ` (public URL ${opts.publicUrl})` : ''}`;
     },
     async stop() {
       await server?.close();

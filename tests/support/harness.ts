@@ -123,7 +123,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const sim = opts.simCluster ?? (await startSimCluster({ bootDelayMs: 50, ...opts.sim }));
   const nocloudDir = join(dir, 'nocloud');
   // The same builder as production and local mode (src/process.ts): NoCloud server, then the core.
-  const nocloud = nocloudServerComponent({ dir: nocloudDir, host: '127.0.0.1', port: 0, publicUrl: '(its own URL)', logger });
+  const nocloud = nocloudServerComponent({ dir: nocloudDir, host: '127.0.0.1', port: 0, logger });
   let config: Config | undefined;
   const coreOf = coreComponent(() => {
     config = parseConfig(harnessConfigInput({ dir, simUrl: sim.url, nocloudUrl: nocloud.url, config: opts.config }), 'test harness');
