@@ -6,7 +6,7 @@ import { drawCard } from '../src/chat/discord/draw.js';
 import { inert } from '../src/chat/discord/mentions.js';
 import { createDiscordAdapter } from '../src/chat/discord/index.js';
 import { registerCommands } from '../src/chat/discord/register.js';
-import type { RequestCardView } from '../src/chat/views.js';
+import type { RequestCardView } from '../src/workflow/views.js';
 import type { VmWorkflow } from '../src/workflow/api.js';
 import { ok } from '../src/domain/problem.js';
 import { silentLogger } from '../src/log.js';

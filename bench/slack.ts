@@ -5,7 +5,7 @@
 // Run: npx tsx bench/slack.ts   (figures in docs/slack.md, "Figures")
 import { cardMessage, replyMessage } from '../src/chat/slack/blocks.js';
 import { createSlackAdapter, type SlackAdapter } from '../src/chat/slack/index.js';
-import type { VmSummaryView } from '../src/chat/views.js';
+import type { VmSummaryView } from '../src/workflow/views.js';
 import { silentLogger } from '../src/log.js';
 import { startHarness, type Harness } from '../tests/support/harness.js';
 import { SlackDouble, type Delivery } from '../tests/support/slack-double.js';

@@ -4,7 +4,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { REQUEST_STATES } from './domain/states.js';
 import type { MacStore, RequestStore } from './store/types.js';
 import type { VmWorkflow } from './workflow/api.js';
-import type { RequestCardView } from './chat/views.js';
+import type { RequestCardView } from './workflow/views.js';
 
 /** What metrics read from the store: counts only, never a write. */
 export interface MetricsStore {

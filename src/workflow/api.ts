@@ -2,7 +2,7 @@
 // method decides authorization itself from the Actor; adapters only translate.
 import type { Actor, RequestInput } from '../domain/request.js';
 import type { Result } from '../domain/problem.js';
-import type { ChatSurface, RequestCardView, RequestFormView, VmSummaryView } from '../chat/views.js';
+import type { ChatSurface, RequestCardView, RequestFormView, VmSummaryView } from './views.js';
 
 export interface VmWorkflow {
   /** Form choices and the member's prefill (last login and keys). */

@@ -3,7 +3,7 @@
 import type { Config } from '../config/schema.js';
 import type { VmAddress, VmRequest } from '../domain/request.js';
 import { PROGRESS_STEPS, type ProgressStep } from '../domain/states.js';
-import type { CardAction, ProgressItem, RequestCardView, VmSummaryView } from '../chat/views.js';
+import type { CardAction, ProgressItem, RequestCardView, VmSummaryView } from './views.js';
 
 const STEP_LABELS: Record<ProgressStep, string> = {
   mac: 'MAC address',

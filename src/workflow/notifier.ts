@@ -4,7 +4,7 @@
 // A surface that throws is logged, never fails a request.
 import type { Logger } from '../log.js';
 import type { MemberRef, Platform, VmRequest } from '../domain/request.js';
-import type { ChatSurface, MemberNotice, RequestCardView } from '../chat/views.js';
+import type { ChatSurface, MemberNotice, RequestCardView } from './views.js';
 import type { Store } from '../store/types.js';
 
 interface Pending {

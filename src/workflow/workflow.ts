@@ -6,7 +6,7 @@ import { fail, ok, problem, VmbotError, type Problem, type Result } from '../dom
 import type { Actor, MemberRef, RequestInput, VmRequest } from '../domain/request.js';
 import { NAME_HOLDING_STATES, RESUMABLE_STATES, type RequestState } from '../domain/states.js';
 import { validateReason, validateRequest } from '../domain/validation.js';
-import type { ChatSurface, RequestCardView, RequestFormView, VmSummaryView } from '../chat/views.js';
+import type { ChatSurface, RequestCardView, RequestFormView, VmSummaryView } from './views.js';
 import type { VmWorkflow } from './api.js';
 import { describeMember, isAdmin, sameMember } from './authz.js';
 import { stateLabel, toCard, toSummary } from './cards.js';

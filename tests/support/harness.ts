@@ -24,7 +24,7 @@ import { coreComponent } from '../../src/process.js';
 import { nocloudServerComponent } from '../../src/cloudinit/index.js';
 import type { Actor, MemberRef, Platform, RequestInput, VmRequest } from '../../src/domain/request.js';
 import type { RequestState } from '../../src/domain/states.js';
-import type { ChatSurface, MemberNotice, RequestCardView } from '../../src/chat/views.js';
+import type { ChatSurface, MemberNotice, RequestCardView } from '../../src/workflow/views.js';
 import type { WorkflowDeps, WorkflowHooks } from '../../src/workflow/index.js';
 import { startSimCluster, type SimCluster, type SimOptions } from '../../src/nomad/sim/index.js';
 import { createHttpNomad } from '../../src/nomad/http/adapter.js';

@@ -1,7 +1,7 @@
-// Neutral views (src/chat/views.ts) as the workflow hands them to a chat adapter, for the
+// Neutral views (src/workflow/views.ts) as the workflow hands them to a chat adapter, for the
 // tests and benches that draw them. Each builder takes overrides; the buttons of a card are
 // keyed by its requestId, so overriding the id keeps them consistent.
-import type { CardAction, RequestCardView, VmSummaryView } from '../../src/chat/views.js';
+import type { CardAction, RequestCardView, VmSummaryView } from '../../src/workflow/views.js';
 
 /** Approve and Deny, as a pending card offers them to admins. */
 export function decisionActions(requestId: string): CardAction[] {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createMetrics, type MetricsStore } from '../../src/metrics.js';
-import type { RequestCardView } from '../../src/chat/views.js';
+import type { RequestCardView } from '../../src/workflow/views.js';
 import type { VmRequest } from '../../src/domain/request.js';
 import type { RequestState } from '../../src/domain/states.js';
 

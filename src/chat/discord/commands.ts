@@ -9,7 +9,7 @@ import {
   type APIModalInteractionResponseCallbackData,
   type RESTPutAPIApplicationCommandsJSONBody,
 } from 'discord.js';
-import type { RequestFormView } from '../views.js';
+import type { RequestFormView } from '../../workflow/views.js';
 import { denyReasonModalId } from './custom-ids.js';
 import { clip } from './mentions.js';
 

@@ -1,7 +1,7 @@
 // custom_id layout for buttons and modals. The ID carries everything needed to find the
 // state in the store (the request id), so a button drawn before a restart still works after
 // it: no in-memory collectors. Discord limits custom_id to 100 characters.
-import type { ActionKind } from '../views.js';
+import type { ActionKind } from '../../workflow/views.js';
 
 export const CUSTOM_ID_MAX = 100;
 

@@ -1,10 +1,10 @@
-// Draws the neutral views (chat/views.ts) as Discord embeds + components, within Discord's
+// Draws the neutral views (src/workflow/views.ts) as Discord embeds + components, within Discord's
 // limits (5 buttons per row, 5 rows, custom_id <= 100, embed title 256, description 4096,
 // 25 fields of 1024, 6000 characters in all). Pure: no I/O, no decisions.
 import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIButtonComponent, type APIButtonComponentWithCustomId, type APIEmbed, type APIEmbedField } from 'discord.js';
 import type { Problem } from '../../domain/problem.js';
 import type { RequestState } from '../../domain/states.js';
-import type { CardAction, MemberNotice, ProgressItem, RequestCardView, VmSummaryView } from '../views.js';
+import type { CardAction, MemberNotice, ProgressItem, RequestCardView, VmSummaryView } from '../../workflow/views.js';
 import { buttonId } from './custom-ids.js';
 import { clip, inert, mentionUser } from './mentions.js';
 

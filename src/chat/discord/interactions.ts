@@ -17,7 +17,7 @@ import type { Logger } from '../../log.js';
 import type { Result } from '../../domain/problem.js';
 import { validateVmName } from '../../domain/validation.js';
 import type { VmWorkflow } from '../../workflow/api.js';
-import type { VmSummaryView } from '../views.js';
+import type { VmSummaryView } from '../../workflow/views.js';
 import { actorFrom } from './actor.js';
 import { COMMAND_NAME, FORM_FIELDS, denyModal, requestModal } from './commands.js';
 import { buttonId, parseCustomId, requestFormModalId } from './custom-ids.js';

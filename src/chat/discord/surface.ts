@@ -5,7 +5,7 @@ import { DiscordAPIError, RESTJSONErrorCodes, Routes, type REST } from 'discord.
 import type { Config } from '../../config/schema.js';
 import type { Logger } from '../../log.js';
 import type { MemberRef } from '../../domain/request.js';
-import type { ChatSurface, MemberNotice, RequestCardView } from '../views.js';
+import type { ChatSurface, MemberNotice, RequestCardView } from '../../workflow/views.js';
 import { drawCard, noticeText } from './draw.js';
 import { mentionUser, noPings, pingOnly } from './mentions.js';
 

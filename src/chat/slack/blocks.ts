@@ -1,10 +1,10 @@
-// Draws the neutral views (src/chat/views.ts) as Block Kit. It decides nothing: what the
+// Draws the neutral views (src/workflow/views.ts) as Block Kit. It decides nothing: what the
 // card says and which buttons it offers come from the workflow. Every piece of member text
 // is escaped (escape.ts) and fitted to Slack's limits (limits.ts).
 import type { types } from '@slack/bolt';
 import type { MemberRef } from '../../domain/request.js';
 import type { Problem } from '../../domain/problem.js';
-import type { CardAction, MemberNotice, ProgressItem, Reply, RequestCardView, VmSummaryView } from '../views.js';
+import type { CardAction, MemberNotice, ProgressItem, Reply, RequestCardView, VmSummaryView } from '../../workflow/views.js';
 import { escapeCodeBlock, escapeMrkdwn, fitEscaped, mentionUser, mrkdwn, plain } from './escape.js';
 import { LIMITS } from './limits.js';
 

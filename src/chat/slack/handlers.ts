@@ -7,7 +7,7 @@ import type { Result } from '../../domain/problem.js';
 import type { Actor } from '../../domain/request.js';
 import type { Logger } from '../../log.js';
 import type { VmWorkflow } from '../../workflow/api.js';
-import type { ActionKind, VmSummaryView } from '../views.js';
+import type { ActionKind, VmSummaryView } from '../../workflow/views.js';
 import type { ActorResolver } from './actor.js';
 import { ACTION_PREFIX, deleteOfferMessage, problemsText, replyMessage, type SlackMessage } from './blocks.js';
 import { helpText, parseCommand, type SlashCommand } from './commands.js';

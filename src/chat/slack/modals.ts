@@ -4,7 +4,7 @@
 import type { types } from '@slack/bolt';
 import type { Problem } from '../../domain/problem.js';
 import type { RequestInput } from '../../domain/request.js';
-import type { RequestFormView } from '../views.js';
+import type { RequestFormView } from '../../workflow/views.js';
 import { mrkdwn, plain } from './escape.js';
 import { LIMITS } from './limits.js';
 

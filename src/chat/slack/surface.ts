@@ -4,7 +4,7 @@
 import type { App } from '@slack/bolt';
 import type { MemberRef } from '../../domain/request.js';
 import type { Logger } from '../../log.js';
-import type { ChatSurface, MemberNotice, RequestCardView } from '../views.js';
+import type { ChatSurface, MemberNotice, RequestCardView } from '../../workflow/views.js';
 import { cardMessage, noticeMessage, type SlackMessage } from './blocks.js';
 import { slackError } from './slack-error.js';
 

@@ -6,7 +6,7 @@ import { problem, type Problem, type Result } from '../../domain/problem.js';
 import type { Config } from '../../config/schema.js';
 import type { AuditStore, MacStore, RequestStore } from '../../store/types.js';
 import type { VmWorkflow } from '../../workflow/api.js';
-import type { RequestCardView } from '../views.js';
+import type { RequestCardView } from '../../workflow/views.js';
 import { LOCAL_ADMIN_ID, LOCAL_MEMBER_ID, VIEW_HEADER, localActor, parseView, sameOriginPost, type ViewName } from './access.js';
 import { HttpError, readJson, sendJson, sendProblems, statusForProblems } from './http-util.js';
 import type { LiveHub } from './live.js';

@@ -11,7 +11,7 @@ import type { Logger } from '../../log.js';
 import { createMetrics, type Metrics, type MetricsStore } from '../../metrics.js';
 import type { VmWorkflow } from '../../workflow/api.js';
 import type { ChatAdapter } from '../adapter.js';
-import type { MemberNotice, RequestCardView } from '../views.js';
+import type { MemberNotice, RequestCardView } from '../../workflow/views.js';
 import { presentedToken, tokenCookie, tokenMatches } from './access.js';
 import { handleGet, handlePost, SIMULATED_BANNER, type WebConsoleStore } from './api.js';
 import { HttpError, send, sendError } from './http-util.js';

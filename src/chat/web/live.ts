@@ -1,7 +1,7 @@
 // Live updates for open pages, by server-sent events: every card change goes to every page
 // allowed to see that card, and a member's notices go to that member's pages only.
 import type { ServerResponse } from 'node:http';
-import type { MemberNotice, RequestCardView } from '../views.js';
+import type { MemberNotice, RequestCardView } from '../../workflow/views.js';
 import { HttpError } from './http-util.js';
 
 export interface LiveClient {

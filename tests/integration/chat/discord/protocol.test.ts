@@ -8,7 +8,7 @@ import { registerCommands } from '../../../../src/chat/discord/register.js';
 import type { ChatAdapter } from '../../../../src/chat/adapter.js';
 import type { VmWorkflow } from '../../../../src/workflow/api.js';
 import type { Actor } from '../../../../src/domain/request.js';
-import type { RequestCardView, VmSummaryView } from '../../../../src/chat/views.js';
+import type { RequestCardView, VmSummaryView } from '../../../../src/workflow/views.js';
 import { ok, fail, problem } from '../../../../src/domain/problem.js';
 import { silentLogger } from '../../../../src/log.js';
 import { pendingCard, vmSummary } from '../../../support/views.js';

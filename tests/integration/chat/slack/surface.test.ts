@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webApi } from '@slack/bolt';
 import { createSlackSurface, type SlackSurface } from '../../../../src/chat/slack/surface.js';
-import type { RequestCardView } from '../../../../src/chat/views.js';
+import type { RequestCardView } from '../../../../src/workflow/views.js';
 import { silentLogger } from '../../../../src/log.js';
 import { SlackDouble } from '../../../support/slack-double.js';
 

@@ -3,7 +3,7 @@
 // (tests/e2e) runs the real workflow on the simulated cluster.
 import type { Actor, MemberRef, RequestInput, VmRequest } from '../../../../src/domain/request.js';
 import { fail, ok, problem, type Result } from '../../../../src/domain/problem.js';
-import type { ChatSurface, RequestCardView, RequestFormView, VmSummaryView } from '../../../../src/chat/views.js';
+import type { ChatSurface, RequestCardView, RequestFormView, VmSummaryView } from '../../../../src/workflow/views.js';
 import type { VmWorkflow } from '../../../../src/workflow/api.js';
 import type { WebConsoleStore } from '../../../../src/chat/web/index.js';
 import type { AuditRow, MacUsage } from '../../../../src/store/types.js';

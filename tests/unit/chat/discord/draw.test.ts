@@ -2,7 +2,7 @@
 // validator the double uses), member text inert, buttons only where the card allows them.
 import { describe, expect, it } from 'vitest';
 import { drawCard, drawActions, fitEmbed, listEmbed, noticeText, problemsText } from '../../../../src/chat/discord/draw.js';
-import type { CardAction, VmSummaryView } from '../../../../src/chat/views.js';
+import type { CardAction, VmSummaryView } from '../../../../src/workflow/views.js';
 import { validateMessageBody, effectivePings } from '../../../support/discord-double.js';
 import { pendingCard, vmSummary } from '../../../support/views.js';
 

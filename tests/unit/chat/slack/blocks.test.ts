@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { capBlocks, cardMessage, noticeMessage, replyMessage, slackDate, who } from '../../../../src/chat/slack/blocks.js';
 import { denyModal, problemsToErrors, readRequestSubmission, requestModal } from '../../../../src/chat/slack/modals.js';
-import type { RequestCardView, VmSummaryView } from '../../../../src/chat/views.js';
+import type { RequestCardView, VmSummaryView } from '../../../../src/workflow/views.js';
 import { actionIds, validateBlocks } from '../../../support/slack-double.js';
 import { pendingCard } from '../../../support/views.js';
 

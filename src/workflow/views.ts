@@ -1,5 +1,6 @@
-// The neutral outbound views (DESIGN §3): what the workflow wants to say, drawn by each
-// chat adapter (Slack blocks, Discord embeds + components, the web console's HTML).
+// The neutral outbound views (DESIGN §3): the workflow's outbound port. What it wants to
+// say, drawn by each chat adapter (Slack blocks, Discord embeds + components, the web
+// console's HTML).
 // Adapters draw; they decide nothing. All text fields hold raw member text: each adapter
 // escapes it for its own platform (DESIGN §4).
 import type { MemberRef, Platform } from '../domain/request.js';
