@@ -106,3 +106,34 @@ export interface NomadPort {
 
 /** The task name vmbot's templates give the VM's task (logs are read from it). */
 export const VM_TASK_NAME = 'vm';
+
+/** One Nomad cluster as the workflow sees it: where its jobs go and how they are named. */
+export interface ClusterSettings {
+  /** The name requests record (`nomad.clusters[].name`; "default" for a single `nomad:` section). */
+  name: string;
+  datacenters: string[];
+  jobPrefix: string;
+  namespace?: string;
+  region?: string;
+  /** How often the watcher polls this cluster's console logs, ms. */
+  pollInterval: number;
+  /** How long a VM on this cluster may take to print its address, ms. */
+  ipTimeout: number;
+}
+
+/**
+ * Every cluster vmbot drives (`nomad.clusters`, or the single `nomad:` section as one). A
+ * request records the cluster chosen when it was approved; everything done to its job
+ * afterwards (watch, delete, liveness, `ip --refresh`) goes to that cluster's port.
+ */
+export interface NomadClusters {
+  /** Names in configuration order; the first is the default. */
+  readonly names: readonly string[];
+  /** The cluster a request of this distro and size goes to (the first rule that matches, else the default). */
+  choose(request: { distro: string; size: string }): string;
+  /** Throws for a name that is not configured (a request recorded by an older configuration). */
+  port(cluster: string): NomadPort;
+  settings(cluster: string): ClusterSettings;
+  /** Closes every cluster's port. */
+  close(): Promise<void>;
+}
