@@ -11,7 +11,8 @@ import type { Config } from '../config/schema.js';
 import { enumerateMacs, mergeRanges, parseMacRange, rangeContains, tryNormaliseMac, unusableMacReason } from '../domain/mac.js';
 import { problem, VmbotError, type Problem } from '../domain/problem.js';
 import { validateRequest, type ValidRequest } from '../domain/validation.js';
-import { loadRenderer, renderVars } from '../render/index.js';
+import { loadRenderer } from '../render/index.js';
+import { renderVars } from '../workflow/render-vars.js';
 import type { RenderedVm } from '../render/types.js';
 import { loadConfigFor } from './context.js';
 

@@ -1,35 +1,3 @@
-// Builds the template variables from a request and the configuration, so the workflow
-// and `vmbot render` hand the templates exactly the same thing.
-import type { DistroConfig, SizeConfig } from '../config/schema.js';
-import { VM_TASK_NAME } from '../nomad/port.js';
-import type { RenderVars } from './types.js';
-
-/** The task name inside every job vmbot renders; the watcher reads this task's logs. */
-export const TASK_NAME = VM_TASK_NAME;
-
-export interface RenderInput {
-  requestId: string;
-  name: string;
-  distro: DistroConfig;
-  size: SizeConfig;
-  login: string;
-  sshKeys: readonly string[];
-  mac: string;
-  seedUrl: string;
-}
-
-export function renderVars(input: RenderInput, nomad: { jobPrefix: string; datacenters: readonly string[] }): RenderVars {
-  return {
-    requestId: input.requestId,
-    name: input.name,
-    jobId: `${nomad.jobPrefix}${input.name}`,
-    datacenters: [...nomad.datacenters],
-    mac: input.mac,
-    seedUrl: input.seedUrl,
-    distro: { name: input.distro.name, label: input.distro.label, image: input.distro.image },
-    size: { name: input.size.name, label: input.size.label, cpu: input.size.cpu, memory: input.size.memory },
-    login: input.login,
-    sshKeys: [...input.sshKeys],
-    taskName: TASK_NAME,
-  };
-}
+// The template variables are built by the workflow's renderVars (one function for the
+// workflow and `vmbot render`); the render module re-exports it for its public face.
+export { renderVars, TASK_NAME, type RenderInput } from '../workflow/render-vars.js';

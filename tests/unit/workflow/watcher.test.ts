@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AllocationInfo } from '../../../src/nomad/port.js';
 import { currentAllocation, failureMessage } from '../../../src/workflow/watcher.js';
-import { holdsMac } from '../../../src/workflow/lifecycle.js';
+import { holdsMac } from '../../../src/workflow/nomad-jobs.js';
 
 function alloc(id: string, createIndex: number, over: Partial<AllocationInfo> = {}): AllocationInfo {
   return { id, jobId: 'j', taskGroup: 'g', clientStatus: 'running', desiredStatus: 'run', createIndex, createTime: createIndex, nextAllocation: null, taskStates: {}, ...over };
