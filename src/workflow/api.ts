@@ -2,13 +2,23 @@
 // method decides authorization itself from the Actor; adapters only translate.
 import type { Actor, RequestInput } from '../domain/request.js';
 import type { Result } from '../domain/problem.js';
-import type { ChatSurface, RequestCardView, RequestFormView, VmSummaryView } from './views.js';
+import type { ActionCommand, ChatSurface, RequestCardView, RequestFormView, VmSummaryView } from './views.js';
 
 export interface VmWorkflow {
   /** Form choices and the member's prefill (last login and keys). */
   requestForm(actor: Actor): Promise<RequestFormView>;
   /** Validates every field (problems carry the field), stores a pending request, draws the admin card. */
   submitRequest(actor: Actor, input: RequestInput): Promise<Result<VmSummaryView>>;
+  /**
+   * Every button press (views.ts ACTION_KINDS), whatever the adapter: runs the kind's use case
+   * below. An unknown kind is refused and audited. Adapters call this, not the methods below.
+   */
+  act(actor: Actor, command: ActionCommand): Promise<Result<VmSummaryView>>;
+  /**
+   * Would `act` be allowed now? For presses that ask something first (a reason, a confirmation):
+   * a refusal is audited and returned before any form opens; nothing changes either way.
+   */
+  canAct(actor: Actor, command: Omit<ActionCommand, 'reason'>): Promise<Result<VmSummaryView>>;
   /** Admin only; idempotent; starts provisioning in the background. */
   approve(actor: Actor, requestId: string): Promise<Result<VmSummaryView>>;
   /** Admin only; a reason is required. */

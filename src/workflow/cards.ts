@@ -2,8 +2,9 @@
 // Pure: the notifier decides when to draw, this file only what.
 import type { Config } from '../config/schema.js';
 import type { VmAddress, VmRequest } from '../domain/request.js';
-import { PROGRESS_STEPS, type ProgressStep } from '../domain/states.js';
-import type { CardAction, ProgressItem, RequestCardView, VmSummaryView } from './views.js';
+import { PROGRESS_STEPS, type ProgressStep, type RequestState } from '../domain/states.js';
+import { ACTION_WORDING } from './notices.js';
+import { ACTIONS, type ActionKind, type CardAction, type ProgressItem, type RequestCardView, type VmSummaryView } from './views.js';
 
 const STEP_LABELS: Record<ProgressStep, string> = {
   mac: 'MAC address',
@@ -109,26 +110,29 @@ export function progressItems(req: VmRequest): ProgressItem[] {
   });
 }
 
+/** A button of `kind` for request `requestId`: its style and needs (views.ts ACTIONS), its label (notices.ts). */
+export function actionFor(kind: ActionKind, requestId: string, label: string = ACTION_WORDING[kind].label): CardAction {
+  const spec = ACTIONS[kind];
+  return { kind, requestId, label, style: spec.style, ...(spec.needs ? { needs: spec.needs } : {}) };
+}
+
+/** States in which the VM can be deleted from a card (the workflow decides again on the press). */
+const LIVE: readonly RequestState[] = ['approved', 'provisioning', 'running', 'lost'];
+
 /** What an admin may do from the card now. */
 export function cardActions(req: VmRequest): CardAction[] {
   const id = req.id;
-  const del: CardAction = { kind: 'delete', requestId: id, label: 'Delete', style: 'danger', needs: 'confirmation' };
-  switch (req.state) {
-    case 'pending':
-      return [
-        { kind: 'approve', requestId: id, label: 'Approve', style: 'primary' },
-        { kind: 'deny', requestId: id, label: 'Deny', style: 'danger', needs: 'reason' },
-      ];
-    case 'failed':
-      return [{ kind: 'retry', requestId: id, label: 'Retry', style: 'primary' }, del];
-    case 'approved':
-    case 'provisioning':
-    case 'running':
-    case 'lost':
-      return [del];
-    default:
-      return [];
-  }
+  if (req.state === 'pending') return [actionFor('approve', id), actionFor('deny', id)];
+  if (req.state === 'failed') return [actionFor('retry', id), actionFor('delete', id)];
+  if (LIVE.includes(req.state)) return [actionFor('delete', id)];
+  return [];
+}
+
+/** What the requester may do from their own view of the request now. */
+export function ownerActions(req: VmRequest): CardAction[] {
+  if (req.state === 'pending') return [actionFor('cancel', req.id)];
+  if (req.state === 'failed' || LIVE.includes(req.state)) return [actionFor('delete', req.id)];
+  return [];
 }
 
 function labelOf(list: ReadonlyArray<{ name: string; label: string }>, name: string): string {
@@ -154,6 +158,7 @@ export function toCard(config: Config, req: VmRequest, version: number): Request
     ...(req.failure ? { failure: req.failure } : {}),
     ...(req.decision ? { decision: req.decision } : {}),
     actions: cardActions(req),
+    ownerActions: ownerActions(req),
     version,
   };
 }

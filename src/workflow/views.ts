@@ -7,15 +7,53 @@ import type { MemberRef, Platform } from '../domain/request.js';
 import type { Problem } from '../domain/problem.js';
 import type { ProgressStep, RequestState } from '../domain/states.js';
 
-export type ActionKind = 'approve' | 'deny' | 'retry' | 'delete' | 'cancel';
+/**
+ * Every button vmbot draws, in one list. Adding a kind = a line here and in ACTIONS, its
+ * wording in notices.ts (ACTION_WORDING) and its use case in Workflow.act: the adapters
+ * (Slack, Discord, web console) encode, decode and route every kind from this list alone.
+ */
+export const ACTION_KINDS = ['approve', 'deny', 'retry', 'delete', 'cancel'] as const;
+export type ActionKind = (typeof ACTION_KINDS)[number];
 
+export function isActionKind(value: string): value is ActionKind {
+  return (ACTION_KINDS as readonly string[]).includes(value);
+}
+
+export type ActionStyle = 'primary' | 'danger' | 'default';
+/** What a press needs before the workflow acts: a reason (a modal/form) or a confirmation. */
+export type ActionNeeds = 'reason' | 'confirmation';
+
+export interface ActionSpec {
+  style: ActionStyle;
+  needs?: ActionNeeds;
+}
+
+/** How each kind is drawn and what a press asks for first (exhaustive: a new kind must say). */
+export const ACTIONS: Readonly<Record<ActionKind, ActionSpec>> = {
+  approve: { style: 'primary' },
+  deny: { style: 'danger', needs: 'reason' },
+  retry: { style: 'primary' },
+  delete: { style: 'danger', needs: 'confirmation' },
+  cancel: { style: 'default' },
+};
+
+/** One button as drawn: the kind's spec, its label (notices.ts) and the request it acts on. */
 export interface CardAction {
   kind: ActionKind;
   requestId: string;
   label: string;
-  style: 'primary' | 'danger' | 'default';
+  style: ActionStyle;
   /** Deny asks for a reason (a modal), Delete for a confirmation. */
-  needs?: 'reason' | 'confirmation';
+  needs?: ActionNeeds;
+}
+
+/** What an adapter hands the workflow after decoding a press (Workflow.act). */
+export interface ActionCommand {
+  kind: ActionKind;
+  /** The request the button was drawn for. Delete and cancel also take a VM name (the commands pass one). */
+  requestId: string;
+  /** Required by kinds whose spec needs a reason. */
+  reason?: string;
 }
 
 export interface ProgressItem {
@@ -43,18 +81,25 @@ export interface RequestCardView {
   decision?: { verb: 'approved' | 'denied' | 'cancelled'; by: MemberRef; at: string; reason?: string };
   /** What an admin may do from the card now (Approve/Deny while pending, Retry when failed, Delete when live). */
   actions: CardAction[];
+  /** What the requester may do from their own view of it (Cancel while pending, Delete when live); absent: nothing. */
+  ownerActions?: CardAction[];
   /** Monotonic per request: adapters may drop a view older than one they already drew. */
   version: number;
 }
 
-export type MemberNotice =
+/** Its wording is notices.ts's (noticeWording); adapters only format it. */
+export type MemberNotice = (
   | { kind: 'requested'; requestId: string; name: string }
   | { kind: 'approved'; requestId: string; name: string; by: MemberRef }
   | { kind: 'denied'; requestId: string; name: string; by: MemberRef; reason: string }
   | { kind: 'delayed'; requestId: string; name: string; reason: string }
   | { kind: 'up'; requestId: string; name: string; ipv4?: string; ipv6?: string[]; ssh: string }
   | { kind: 'deleted'; requestId: string; name: string }
-  | { kind: 'lost'; requestId: string; name: string };
+  | { kind: 'lost'; requestId: string; name: string }
+) & {
+  /** Buttons offered with the notice (e.g. Renew in a lease reminder); pressed like a card's. */
+  actions?: CardAction[];
+};
 
 /** One VM as listed by `/vm list` or shown by `/vm status`. */
 export interface VmSummaryView {

@@ -6,15 +6,21 @@ import { fail, ok, problem, VmbotError, type Problem, type Result } from '../dom
 import type { Actor, MemberRef, RequestInput, VmRequest } from '../domain/request.js';
 import { NAME_HOLDING_STATES, RESUMABLE_STATES, type RequestState } from '../domain/states.js';
 import { validateReason, validateRequest } from '../domain/validation.js';
-import type { ChatSurface, RequestCardView, RequestFormView, VmSummaryView } from './views.js';
+import { isActionKind, type ActionCommand, type ActionKind, type ChatSurface, type RequestCardView, type RequestFormView, type VmSummaryView } from './views.js';
 import type { VmWorkflow } from './api.js';
-import { describeMember, isAdmin, sameMember } from './authz.js';
+import { describeMember, sameMember } from './authz.js';
 import { stateLabel, toCard, toSummary } from './cards.js';
 import type { WorkflowContext } from './context.js';
 import { Lifecycle } from './lifecycle.js';
 
 /** States from which Delete is accepted (pending requests are cancelled or denied instead). */
 const DELETABLE: readonly RequestState[] = ['approved', 'provisioning', 'running', 'failed', 'lost'];
+
+/**
+ * How each action finds its request: buttons carry the ids vmbot stored (an unknown one is a
+ * forged or stale press, audited); delete and cancel also come from commands naming a VM.
+ */
+const LOOKUP: Readonly<Record<ActionKind, 'id' | 'ref'>> = { approve: 'id', deny: 'id', retry: 'id', delete: 'ref', cancel: 'ref' };
 
 function memberOf(actor: Actor): MemberRef {
   return { platform: actor.platform, userId: actor.userId, ...(actor.displayName ? { displayName: actor.displayName } : {}) };
@@ -31,7 +37,7 @@ export class Workflow implements VmWorkflow {
   }
 
   isAdmin(actor: Actor): boolean {
-    return isAdmin(this.ctx.config, actor);
+    return this.ctx.isAdmin(actor);
   }
 
   attachSurface(surface: ChatSurface): void {
@@ -83,13 +89,9 @@ export class Workflow implements VmWorkflow {
 
   async approve(actor: Actor, requestId: string): Promise<Result<VmSummaryView>> {
     const { config, store } = this.ctx;
-    const req = await store.requests.get(requestId);
-    if (!req) return this.refuseUnknown(actor, 'approve', requestId);
-    if (!this.isAdmin(actor)) return this.refuse(actor, 'approve', req, problem('forbidden', 'Only vmbot admins can approve requests.'));
-    if (sameMember(req.requester, actor) && !config.policy.allowSelfApproval) {
-      return this.refuse(actor, 'approve', req, problem('self_approval', 'You cannot approve your own request; ask another admin.'));
-    }
-    if (req.state !== 'pending') return this.refuse(actor, 'approve', req, this.alreadyDecided(req));
+    const allowed = await this.allowed(actor, 'approve', requestId);
+    if (!allowed.ok) return allowed;
+    const req = allowed.value;
     const member = memberOf(actor);
     const at = this.ctx.now().toISOString();
     const approved = await store.requests.transition(
@@ -115,13 +117,11 @@ export class Workflow implements VmWorkflow {
 
   async deny(actor: Actor, requestId: string, reason: string): Promise<Result<VmSummaryView>> {
     const { config, store } = this.ctx;
-    const req = await store.requests.get(requestId);
-    if (!req) return this.refuseUnknown(actor, 'deny', requestId);
-    if (!this.isAdmin(actor)) return this.refuse(actor, 'deny', req, problem('forbidden', 'Only vmbot admins can deny requests.'));
+    const allowed = await this.allowed(actor, 'deny', requestId);
+    if (!allowed.ok) return allowed;
     if (reason.trim() === '') return fail(problem('reason_required', 'Give a reason: the member sees it and can ask again with what was missing.', 'reason'));
     const checked = validateReason(reason);
     if (!checked.ok) return checked;
-    if (req.state !== 'pending') return this.refuse(actor, 'deny', req, this.alreadyDecided(req));
     const member = memberOf(actor);
     const denied = await store.requests.transition(
       requestId,
@@ -137,12 +137,9 @@ export class Workflow implements VmWorkflow {
   }
 
   async cancel(actor: Actor, ref: string): Promise<Result<VmSummaryView>> {
-    const req = await this.resolve(ref);
-    if (!req) return this.notFound(ref);
-    if (!sameMember(req.requester, actor)) return this.refuse(actor, 'cancel', req, problem('forbidden', 'Only the member who asked for this VM can cancel the request.'));
-    if (req.state !== 'pending') {
-      return this.refuse(actor, 'cancel', req, problem('wrong_state', `"${req.name}" is ${stateLabel(req).toLowerCase()}, no longer waiting for approval${DELETABLE.includes(req.state) ? ': use delete instead' : ''}.`));
-    }
+    const allowed = await this.allowed(actor, 'cancel', ref);
+    if (!allowed.ok) return allowed;
+    const req = allowed.value;
     const member = memberOf(actor);
     const cancelled = await this.ctx.store.requests.transition(
       req.id,
@@ -157,10 +154,9 @@ export class Workflow implements VmWorkflow {
   }
 
   async retry(actor: Actor, requestId: string): Promise<Result<VmSummaryView>> {
-    const req = await this.ctx.store.requests.get(requestId);
-    if (!req) return this.refuseUnknown(actor, 'retry', requestId);
-    if (!this.isAdmin(actor)) return this.refuse(actor, 'retry', req, problem('forbidden', 'Only vmbot admins can retry a failed VM.'));
-    if (req.state !== 'failed') return this.refuse(actor, 'retry', req, problem('wrong_state', `"${req.name}" is ${stateLabel(req).toLowerCase()}; only a failed VM can be retried.`));
+    const allowed = await this.allowed(actor, 'retry', requestId);
+    if (!allowed.ok) return allowed;
+    const req = allowed.value;
     const member = memberOf(actor);
     // Progress restarts after the MAC (kept): the card must not show the old attempt's boot.
     const again = await this.ctx.store.requests.transition(requestId, 'failed', 'provisioning', { failure: null, progress: req.mac ? 'mac' : null }, {
@@ -175,13 +171,9 @@ export class Workflow implements VmWorkflow {
   }
 
   async delete(actor: Actor, ref: string): Promise<Result<VmSummaryView>> {
-    const req = await this.resolve(ref);
-    if (!req) return this.notFound(ref);
-    if (!this.mayActOn(actor, req)) return this.refuse(actor, 'delete', req, problem('forbidden', 'You can only delete your own VMs; ask an admin.'));
-    if (!DELETABLE.includes(req.state)) {
-      const hint = req.state === 'pending' ? ' It is still waiting for approval: cancel the request instead.' : '';
-      return this.refuse(actor, 'delete', req, problem('wrong_state', `"${req.name}" is ${stateLabel(req).toLowerCase()}, so there is nothing to delete.${hint}`));
-    }
+    const allowed = await this.allowed(actor, 'delete', ref);
+    if (!allowed.ok) return allowed;
+    const req = allowed.value;
     const member = memberOf(actor);
     const deleting = await this.ctx.store.requests.transition(req.id, DELETABLE, 'deleting', {}, { actor: member, action: 'delete', detail: `from ${req.state}` });
     if (!deleting) return this.lostRace(actor, 'delete', req.id);
@@ -189,6 +181,30 @@ export class Workflow implements VmWorkflow {
     this.ctx.notifier.cardChanged(req.id);
     void this.lifecycle.run(req.id, () => this.lifecycle.deleteVm(req.id));
     return ok(toSummary(this.ctx.config, deleting));
+  }
+
+  /** One entry point for every button: the adapters decode a press into a kind and a request id. */
+  async act(actor: Actor, command: ActionCommand): Promise<Result<VmSummaryView>> {
+    const kind: string = command.kind;
+    if (!isActionKind(kind)) return this.refuseUnknownAction(actor, kind);
+    const { requestId } = command;
+    // Exhaustive: a kind added to views.ts ACTION_KINDS without its use case does not compile.
+    const run: Record<ActionKind, () => Promise<Result<VmSummaryView>>> = {
+      approve: () => this.approve(actor, requestId),
+      deny: () => this.deny(actor, requestId, command.reason ?? ''),
+      retry: () => this.retry(actor, requestId),
+      delete: () => this.delete(actor, requestId),
+      cancel: () => this.cancel(actor, requestId),
+    };
+    return run[kind]();
+  }
+
+  /** Would act() be allowed now? Changes nothing; a refusal is audited as `<kind>_refused`, as act() would. */
+  async canAct(actor: Actor, command: Omit<ActionCommand, 'reason'>): Promise<Result<VmSummaryView>> {
+    const kind: string = command.kind;
+    if (!isActionKind(kind)) return this.refuseUnknownAction(actor, kind);
+    const allowed = await this.allowed(actor, kind, command.requestId);
+    return allowed.ok ? ok(toSummary(this.ctx.config, allowed.value)) : allowed;
   }
 
   ip(actor: Actor, name: string): Promise<Result<VmSummaryView>> {
@@ -222,6 +238,47 @@ export class Workflow implements VmWorkflow {
   }
 
   // ---- helpers ------------------------------------------------------------------------
+
+  /** Finds the request an action names and checks the actor may do it now; refusals are audited. */
+  private async allowed(actor: Actor, kind: ActionKind, ref: string): Promise<Result<VmRequest>> {
+    const req = LOOKUP[kind] === 'id' ? await this.ctx.store.requests.get(ref) : await this.resolve(ref);
+    if (!req) return LOOKUP[kind] === 'id' ? this.refuseUnknown(actor, kind, ref) : this.notFound(ref);
+    const refusal = this.check(actor, kind, req);
+    return refusal ? this.refuse(actor, kind, req, refusal) : ok(req);
+  }
+
+  /** Who may do what, in which state: the one place each action's rules live (act and canAct use it). */
+  private check(actor: Actor, kind: ActionKind, req: VmRequest): Problem | undefined {
+    switch (kind) {
+      case 'approve':
+        if (!this.isAdmin(actor)) return problem('forbidden', 'Only vmbot admins can approve requests.');
+        if (sameMember(req.requester, actor) && !this.ctx.config.policy.allowSelfApproval) return problem('self_approval', 'You cannot approve your own request; ask another admin.');
+        return req.state === 'pending' ? undefined : this.alreadyDecided(req);
+      case 'deny':
+        if (!this.isAdmin(actor)) return problem('forbidden', 'Only vmbot admins can deny requests.');
+        return req.state === 'pending' ? undefined : this.alreadyDecided(req);
+      case 'retry':
+        if (!this.isAdmin(actor)) return problem('forbidden', 'Only vmbot admins can retry a failed VM.');
+        return req.state === 'failed' ? undefined : problem('wrong_state', `"${req.name}" is ${stateLabel(req).toLowerCase()}; only a failed VM can be retried.`);
+      case 'delete': {
+        if (!this.mayActOn(actor, req)) return problem('forbidden', 'You can only delete your own VMs; ask an admin.');
+        if (DELETABLE.includes(req.state)) return undefined;
+        const hint = req.state === 'pending' ? ' It is still waiting for approval: cancel the request instead.' : '';
+        return problem('wrong_state', `"${req.name}" is ${stateLabel(req).toLowerCase()}, so there is nothing to delete.${hint}`);
+      }
+      case 'cancel':
+        if (!sameMember(req.requester, actor)) return problem('forbidden', 'Only the member who asked for this VM can cancel the request.');
+        if (req.state === 'pending') return undefined;
+        return problem('wrong_state', `"${req.name}" is ${stateLabel(req).toLowerCase()}, no longer waiting for approval${DELETABLE.includes(req.state) ? ': use delete instead' : ''}.`);
+    }
+  }
+
+  /** A press whose kind vmbot does not know (an old or forged button): refused and recorded. */
+  private async refuseUnknownAction<T>(actor: Actor, kind: string): Promise<Result<T>> {
+    const shown = JSON.stringify(kind.slice(0, 40));
+    await this.ctx.store.audit.append({ actor: memberOf(actor), action: 'action_refused', requestId: null, vmName: null, detail: `not_found: no action ${shown}` });
+    return fail(problem('not_found', `vmbot has no action ${shown}; the button may be from an older version. /vm status shows what you can do.`));
+  }
 
   private mayActOn(actor: Actor, req: VmRequest): boolean {
     return sameMember(req.requester, actor) || this.isAdmin(actor);

@@ -1,7 +1,10 @@
 // Neutral views (src/workflow/views.ts) as the workflow hands them to a chat adapter, for the
 // tests and benches that draw them. Each builder takes overrides; the buttons of a card are
 // keyed by its requestId, so overriding the id keeps them consistent.
-import type { CardAction, RequestCardView, VmSummaryView } from '../../src/workflow/views.js';
+import type { Result } from '../../src/domain/problem.js';
+import type { Actor } from '../../src/domain/request.js';
+import type { VmWorkflow } from '../../src/workflow/api.js';
+import type { ActionCommand, ActionKind, CardAction, RequestCardView, VmSummaryView } from '../../src/workflow/views.js';
 
 /** Approve and Deny, as a pending card offers them to admins. */
 export function decisionActions(requestId: string): CardAction[] {
@@ -68,4 +71,19 @@ export function vmSummary(over: Partial<VmSummaryView> = {}): VmSummaryView {
     ssh: 'ssh alice@10.10.0.42',
     ...over,
   };
+}
+
+/**
+ * Workflow.act for test doubles of VmWorkflow: each kind runs the double's method of the same
+ * use case (so their call records stay per use case). Exhaustive over ACTION_KINDS.
+ */
+export function actThrough(target: Pick<VmWorkflow, 'approve' | 'deny' | 'retry' | 'delete' | 'cancel'>, actor: Actor, command: ActionCommand): Promise<Result<VmSummaryView>> {
+  const run: Record<ActionKind, () => Promise<Result<VmSummaryView>>> = {
+    approve: () => target.approve(actor, command.requestId),
+    deny: () => target.deny(actor, command.requestId, command.reason ?? ''),
+    retry: () => target.retry(actor, command.requestId),
+    delete: () => target.delete(actor, command.requestId),
+    cancel: () => target.cancel(actor, command.requestId),
+  };
+  return run[command.kind]();
 }

@@ -8,10 +8,10 @@ import { registerCommands } from '../../../../src/chat/discord/register.js';
 import type { ChatAdapter } from '../../../../src/chat/adapter.js';
 import type { VmWorkflow } from '../../../../src/workflow/api.js';
 import type { Actor } from '../../../../src/domain/request.js';
-import type { RequestCardView, VmSummaryView } from '../../../../src/workflow/views.js';
+import type { ActionCommand, RequestCardView, VmSummaryView } from '../../../../src/workflow/views.js';
 import { ok, fail, problem } from '../../../../src/domain/problem.js';
 import { silentLogger } from '../../../../src/log.js';
-import { pendingCard, vmSummary } from '../../../support/views.js';
+import { actThrough, pendingCard, vmSummary } from '../../../support/views.js';
 import { ADMIN_CHANNEL, ALICE, BOB_DMS_CLOSED, CAROL_ADMIN, EVE, FALLBACK_CHANNEL, GUILD, TOKEN } from './guild.js';
 
 const EPHEMERAL = 64;
@@ -59,6 +59,14 @@ class ScriptedWorkflow implements VmWorkflow {
   async delete(actor: Actor, ref: string) {
     this.record('delete', actor, ref);
     return ok(vm({ state: 'deleting' }));
+  }
+  act(actor: Actor, command: ActionCommand) {
+    return actThrough(this, actor, command);
+  }
+  async canAct(actor: Actor, command: Omit<ActionCommand, 'reason'>) {
+    this.record('canAct', actor, command.kind, command.requestId);
+    const adminOnly = command.kind === 'approve' || command.kind === 'deny' || command.kind === 'retry';
+    return adminOnly && !this.admins.has(actor.userId) ? fail(problem('forbidden', 'Only vmbot admins can do that.')) : ok(vm({ requestId: command.requestId }));
   }
   async ip(actor: Actor, name: string) {
     this.record('ip', actor, name);
@@ -177,7 +185,8 @@ describe('discord adapter protocol', () => {
     const [channelId, messageId] = ref.split(':') as [string, string];
     const byEve = double.pressButton(EVE, { channelId, messageId }, 'vm:deny:req0000001');
     expect((await byEve.response()).type).toBe(4);
-    expect(workflow.calls.at(-1)).toMatchObject({ method: 'deny', args: ['req0000001', ''] });
+    expect(workflow.calls.at(-1)).toMatchObject({ method: 'canAct', args: ['deny', 'req0000001'] });
+    expect(workflow.calls.some((c) => c.method === 'deny')).toBe(false);
 
     const byCarol = double.pressButton(CAROL_ADMIN, { channelId, messageId }, 'vm:deny:req0000001');
     expect((await byCarol.response()).type).toBe(9);

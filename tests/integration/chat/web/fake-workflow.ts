@@ -3,7 +3,8 @@
 // (tests/e2e) runs the real workflow on the simulated cluster.
 import type { Actor, MemberRef, RequestInput, VmRequest } from '../../../../src/domain/request.js';
 import { fail, ok, problem, type Result } from '../../../../src/domain/problem.js';
-import type { ChatSurface, RequestCardView, RequestFormView, VmSummaryView } from '../../../../src/workflow/views.js';
+import type { ActionCommand, ChatSurface, RequestCardView, RequestFormView, VmSummaryView } from '../../../../src/workflow/views.js';
+import { actThrough } from '../../../support/views.js';
 import type { VmWorkflow } from '../../../../src/workflow/api.js';
 import type { WebConsoleStore } from '../../../../src/chat/web/index.js';
 import type { AuditRow, MacUsage } from '../../../../src/store/types.js';
@@ -68,6 +69,14 @@ export class FakeWorkflow implements VmWorkflow {
   async delete(actor: Actor, ref: string): Promise<Result<VmSummaryView>> {
     this.calls.push({ method: 'delete', actor, args: [ref] });
     return this.simple(ref, 'deleted');
+  }
+  act(actor: Actor, command: ActionCommand): Promise<Result<VmSummaryView>> {
+    return actThrough(this, actor, command);
+  }
+  async canAct(actor: Actor, command: Omit<ActionCommand, 'reason'>): Promise<Result<VmSummaryView>> {
+    this.calls.push({ method: 'canAct', actor, args: [command.kind, command.requestId] });
+    const r = this.requests.get(command.requestId);
+    return r ? ok(this.summary(r)) : fail(problem('not_found', `No request ${command.requestId}.`));
   }
   async ip(actor: Actor, name: string): Promise<Result<VmSummaryView>> {
     this.calls.push({ method: 'ip', actor, args: [name] });

@@ -1,0 +1,136 @@
+// The one source of what vmbot says to people: member notices, the `/vm` help, button labels
+// and what a press asks or answers. Worded here as spans (plain words, bold, a member, code,
+// a quote); each chat adapter only formats them (Slack mrkdwn, Discord markdown, the web
+// console's DOM) and escapes every span for its platform, member text and our own words alike.
+import type { MemberRef } from '../domain/request.js';
+import type { ActionKind, MemberNotice } from './views.js';
+
+export type Span =
+  /** Words; a '\n' starts a new line. */
+  | { text: string }
+  /** Emphasis, e.g. a VM name. */
+  | { strong: string }
+  /** A member: a mention where the platform has one. */
+  | { member: MemberRef }
+  /** A command, an address: shown as inline code. */
+  | { code: string }
+  /** Member-written text shown as a quote on its own line(s). */
+  | { quote: string };
+
+export type Wording = Span[];
+
+const t = (text: string): Span => ({ text });
+const vm = (name: string): Span => ({ strong: name });
+
+/** Plain text of a wording (logs, fallbacks, tests): no markup, nothing escaped. */
+export function plainText(wording: Wording): string {
+  return wording
+    .map((s) => ('text' in s ? s.text : 'strong' in s ? s.strong : 'code' in s ? s.code : 'quote' in s ? s.quote : (s.member.displayName ?? s.member.userId)))
+    .join('');
+}
+
+/** What a member is told (DM, fallback channel, the console's notices list). */
+export function noticeWording(notice: MemberNotice): Wording {
+  const name = vm(notice.name);
+  switch (notice.kind) {
+    case 'requested':
+      return [t('Your request for VM '), name, t(' was sent to the admins. You will hear from me when they decide.')];
+    case 'approved':
+      return [t('Your VM '), name, t(' was approved by '), { member: notice.by }, t(' and is being created. I will send you its address when it is up.')];
+    case 'denied':
+      return [t('Your request for VM '), name, t(' was denied by '), { member: notice.by }, t('. Reason:\n'), { quote: notice.reason }];
+    case 'delayed':
+      // The reason already says the admins were told (cards.ts memberFailureReason).
+      return [t('Your VM '), name, t(` is delayed: ${notice.reason}`)];
+    case 'up': {
+      const out: Wording = [t('Your VM '), name, t(' is up: '), { code: notice.ssh }];
+      if (notice.ipv4) out.push(t('\nIPv4: '), { code: notice.ipv4 });
+      for (const v6 of notice.ipv6 ?? []) out.push(t('\nIPv6: '), { code: v6 });
+      return out;
+    }
+    case 'deleted':
+      return [t('Your VM '), name, t(' was deleted.')];
+    case 'lost':
+      return [t('Your VM '), name, t(' is gone from the cluster (its Nomad job vanished). Ask an admin, or delete it ('), { code: `/vm delete ${notice.name}` }, t(') and request a new one.')];
+  }
+}
+
+export interface ActionWording {
+  /** The button's label. */
+  label: string;
+  /** Kinds that need a reason: the form asking for it. */
+  reason?: { title: (name: string) => string; question: (name: string) => Wording; field: string; hint: string; submit: string };
+  /** Kinds that need a confirmation: what the member confirms. */
+  confirm?: { title: string; detail: string; question: (name: string, stateLabel: string) => Wording; yes: string; no: string };
+  /** What the presser is told when the press succeeded on a private message (not a card the workflow redraws). */
+  done: (name: string) => Wording;
+}
+
+/** Per action kind (views.ts ACTION_KINDS): exhaustive, so a new kind cannot go unworded. */
+export const ACTION_WORDING: Readonly<Record<ActionKind, ActionWording>> = {
+  approve: { label: 'Approve', done: (name) => [t('VM '), vm(name), t(' is approved and being created.')] },
+  deny: {
+    label: 'Deny',
+    reason: {
+      title: (name) => `Deny VM ${name}`,
+      question: (name) => [t('Deny the request for '), vm(name), t('? The member receives your reason.')],
+      field: 'Reason',
+      hint: 'The member sees this',
+      submit: 'Deny',
+    },
+    done: (name) => [t('The request for '), vm(name), t(' is denied.')],
+  },
+  retry: { label: 'Retry', done: (name) => [t('VM '), vm(name), t(' is being created again.')] },
+  delete: {
+    label: 'Delete',
+    confirm: {
+      title: 'Are you sure?',
+      detail: 'This stops the VM, purges its Nomad job and frees its MAC address. Its disk is lost.',
+      question: (name, stateLabel) => [t('Delete VM '), vm(name), t(` (${stateLabel})? Its job is stopped and purged and its address freed: its disk is lost. This cannot be undone.`)],
+      yes: 'Delete it',
+      no: 'Keep it',
+    },
+    done: (name) => [t('VM '), vm(name), t(' is being deleted.')],
+  },
+  cancel: { label: 'Cancel request', done: (name) => [t('Your request for '), vm(name), t(' is cancelled.')] },
+};
+
+/** One line of `/vm help`: the command and what it does. */
+export interface HelpLine {
+  usage: string;
+  what: string;
+}
+
+/**
+ * The `/vm` commands. `requestArgs` is how the platform's request command takes its options
+ * (Discord: `NAME DISTRO SIZE` as command options; Slack: none, the form asks).
+ */
+export function helpLines(opts: { requestArgs?: string } = {}): HelpLine[] {
+  return [
+    { usage: `/vm request${opts.requestArgs ? ` ${opts.requestArgs}` : ''}`, what: 'ask for a VM (a form asks for your login name, SSH key and why)' },
+    { usage: '/vm list', what: 'your VMs (all VMs for admins)' },
+    { usage: '/vm ip NAME', what: 'the address of a VM and the ssh command' },
+    { usage: '/vm status NAME', what: 'the state and progress of a VM' },
+    { usage: '/vm cancel NAME', what: 'withdraw a request that is still waiting for approval' },
+    { usage: '/vm delete NAME', what: 'delete a VM (asks you to confirm)' },
+    { usage: '/vm help', what: 'this text' },
+  ];
+}
+
+/** The whole help: an optional hint first (why the member sees it), a title, one line per command. */
+export function helpWording(opts: { requestArgs?: string; hint?: Wording } = {}): Wording {
+  const out: Wording = [];
+  if (opts.hint) out.push(...opts.hint, t('\n\n'));
+  out.push({ strong: 'vmbot commands' });
+  for (const line of helpLines(opts)) out.push(t('\n'), { code: line.usage }, t(` — ${line.what}`));
+  return out;
+}
+
+/** Help hints for a command vmbot could not read. */
+export const HELP_HINTS = {
+  needsName: (verb: string): Wording => [{ code: `/vm ${verb}` }, t(' needs exactly one VM name, e.g. '), { code: `/vm ${verb} my-vm` }, t('.')],
+  unknown: (verb: string): Wording => [t('Unknown command '), { code: verb }, t('.')],
+};
+
+/** A press of a button vmbot does not know (a card from an older version, or a forged press). */
+export const UNKNOWN_BUTTON: Wording = [t('This button is not one vmbot knows (the card may be from an older version). Use '), { code: '/vm status' }, t(' instead.')];
