@@ -79,6 +79,47 @@ const sshTargetSchema = z.strictObject({
   trustOnFirstUse: z.boolean().default(false),
 });
 
+// The nomad section. Its connection and job keys describe one cluster; `nomad.clusters`
+// lists several, each taking every key it leaves out from the section around it.
+const nomadSshSchema = sshTargetSchema.extend({ nomadPath: z.string().default('nomad'), tokenFile: z.string().optional(), maxChannels: z.number().int().min(1).max(9).default(6) });
+const nomadHttpSchema = z.strictObject({
+  address: urlSchema.default('http://127.0.0.1:4646'),
+  caCert: z.string().optional(),
+  clientCert: z.string().optional(),
+  clientKey: z.string().optional(),
+  timeout: durationSchema.default(30_000),
+});
+const nomadSimSchema = z.strictObject({
+  bootDelay: durationSchema.default(3_000),
+  subnet: z.string().default('10.10.0.0/24'),
+});
+const nomadAdapterSchema = z.enum(['ssh', 'http', 'sim']);
+const datacentersSchema = z.array(z.string().min(1)).min(1);
+const jobPrefixSchema = z.string().regex(/^[a-z0-9-]{0,20}$/, { error: 'expected at most 20 lower-case letters, digits or dashes' });
+// Nomad's own rule for namespace names; regions follow it too. Both reach a command line
+// (the ssh adapter's -namespace/-region), so nothing else may pass.
+const nomadScopeSchema = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, { error: 'expected 1-128 letters, digits, dashes or underscores (a Nomad namespace or region name)' });
+const nomadClusterSchema = z.strictObject({
+  /** What requests record; also shown by `vmbot nomad check` and `vmbot config check`. */
+  name: nameSchema,
+  adapter: nomadAdapterSchema.optional(),
+  datacenters: datacentersSchema.optional(),
+  jobPrefix: jobPrefixSchema.optional(),
+  namespace: nomadScopeSchema.optional(),
+  region: nomadScopeSchema.optional(),
+  ipTimeout: durationSchema.optional(),
+  pollInterval: durationSchema.optional(),
+  ssh: nomadSshSchema.optional(),
+  http: nomadHttpSchema.optional(),
+  sim: nomadSimSchema.optional(),
+});
+/** Sends requests of a size and/or distro to a cluster; the first route that matches wins. */
+const nomadRouteSchema = z.strictObject({
+  size: z.string().min(1).optional(),
+  distro: z.string().min(1).optional(),
+  cluster: z.string().min(1),
+});
+
 export const configSchema = z
   .strictObject({
     database: z.strictObject({ path: z.string().min(1).default('data/vmbot.sqlite') }).prefault({}),
@@ -119,29 +160,21 @@ export const configSchema = z
       .prefault({}),
     nomad: z
       .strictObject({
-        adapter: z.enum(['ssh', 'http', 'sim']).default('ssh'),
-        datacenters: z.array(z.string().min(1)).min(1).default(['dc1']),
-        jobPrefix: z.string().regex(/^[a-z0-9-]{0,20}$/, { error: 'expected at most 20 lower-case letters, digits or dashes' }).default('uservm-'),
-        /** Task name inside the job; the admins use the VM name, we use a fixed one. */
+        adapter: nomadAdapterSchema.default('ssh'),
+        datacenters: datacentersSchema.default(['dc1']),
+        jobPrefix: jobPrefixSchema.default('uservm-'),
+        namespace: nomadScopeSchema.optional(),
+        region: nomadScopeSchema.optional(),
+        /** How long a guest may take to print its address. */
         ipTimeout: durationSchema.default(600_000),
         /** How often the watcher polls the console log. */
         pollInterval: durationSchema.default(2_000),
-        ssh: sshTargetSchema.extend({ nomadPath: z.string().default('nomad'), tokenFile: z.string().optional(), maxChannels: z.number().int().min(1).max(9).default(6) }).optional(),
-        http: z
-          .strictObject({
-            address: urlSchema.default('http://127.0.0.1:4646'),
-            caCert: z.string().optional(),
-            clientCert: z.string().optional(),
-            clientKey: z.string().optional(),
-            timeout: durationSchema.default(30_000),
-          })
-          .optional(),
-        sim: z
-          .strictObject({
-            bootDelay: durationSchema.default(3_000),
-            subnet: z.string().default('10.10.0.0/24'),
-          })
-          .prefault({}),
+        ssh: nomadSshSchema.optional(),
+        http: nomadHttpSchema.optional(),
+        sim: nomadSimSchema.prefault({}),
+        /** Several clusters (absent: this section is the one cluster, named "default"). */
+        clusters: z.array(nomadClusterSchema).min(1, { error: 'list at least one cluster, or leave nomad.clusters out to use the nomad: section as the one cluster' }).optional(),
+        routes: z.array(nomadRouteSchema).default([]),
       })
       .prefault({}),
     cloudInit: z
@@ -213,12 +246,14 @@ function crossChecks(raw: unknown, ctx: Ctx): void {
   const cfg = obj(raw) ?? {};
   const nomad = obj(cfg.nomad) ?? {};
   const ssh = obj(nomad.ssh);
-  if (nomad.adapter === 'ssh' && !ssh) {
+  // With nomad.clusters, the section's own adapter and ssh are only defaults for them.
+  if (nomad.adapter === 'ssh' && !ssh && nomad.clusters === undefined) {
     ctx.addIssue({ code: 'custom', path: ['nomad', 'ssh'], message: 'nomad.adapter is "ssh" (the default) but nomad.ssh (host, user, privateKeyPath, hostKeyFingerprint) is missing: add it (docs/ssh.md), or set nomad.adapter to http, or to sim to try vmbot without a cluster' });
   }
   if (ssh && ssh.hostKeyFingerprint === undefined && ssh.trustOnFirstUse !== true) {
     ctx.addIssue({ code: 'custom', path: ['nomad', 'ssh', 'hostKeyFingerprint'], message: 'required: pin the Nomad host key (ssh-keygen -lf on its host key), or set trustOnFirstUse: true' });
   }
+  checkClusters(nomad, cfg, ctx);
   const cloudInit = obj(cfg.cloudInit) ?? {};
   const sftp = obj(cloudInit.sftp);
   if (cloudInit.publish === 'sftp' && !sftp) {
@@ -273,7 +308,87 @@ function checkReserved(pool: Record<string, unknown>, ctx: Ctx): void {
   });
 }
 
+/** nomad.clusters and nomad.routes: what each cluster resolves to, and what the routes name. */
+function checkClusters(nomad: Record<string, unknown>, cfg: Record<string, unknown>, ctx: Ctx): void {
+  const clusters = Array.isArray(nomad.clusters) ? nomad.clusters : undefined;
+  const names: string[] = clusters ? clusters.map((c) => obj(c)?.name).filter((n): n is string => typeof n === 'string') : [DEFAULT_CLUSTER];
+  const scopes = new Map<string, string>();
+  const seen = new Set<string>();
+  (clusters ?? []).forEach((entry, i) => {
+    const c = obj(entry) ?? {};
+    const at = (...rest: PropertyKey[]) => ['nomad', 'clusters', i, ...rest];
+    const name = typeof c.name === 'string' ? c.name : `#${i + 1}`;
+    const which = `nomad.clusters[${i}] (${name})`;
+    if (typeof c.name === 'string') {
+      if (seen.has(c.name)) ctx.addIssue({ code: 'custom', path: at('name'), message: `duplicate cluster name ${JSON.stringify(c.name)}: requests record the name, so give each cluster its own` });
+      seen.add(c.name);
+    }
+    const adapter = c.adapter ?? nomad.adapter;
+    const ssh = obj(c.ssh);
+    if (adapter === 'ssh' && !ssh && !obj(nomad.ssh)) {
+      ctx.addIssue({ code: 'custom', path: at('ssh'), message: `${which} uses the ssh adapter${c.adapter === undefined ? ' (nomad.adapter, default ssh)' : ''} but has no ssh section (host, user, privateKeyPath, hostKeyFingerprint): add nomad.clusters[${i}].ssh (docs/ssh.md), or set its adapter to http` });
+    }
+    if (ssh && ssh.hostKeyFingerprint === undefined && ssh.trustOnFirstUse !== true) {
+      ctx.addIssue({ code: 'custom', path: at('ssh', 'hostKeyFingerprint'), message: 'required: pin the Nomad host key (ssh-keygen -lf on its host key), or set trustOnFirstUse: true' });
+    }
+    // Two clusters may share a prefix only where Nomad keeps their jobs apart.
+    const prefix = c.jobPrefix ?? nomad.jobPrefix ?? 'uservm-';
+    const namespace = c.namespace ?? nomad.namespace;
+    const region = c.region ?? nomad.region;
+    const scope = JSON.stringify([prefix, namespace ?? null, region ?? null]);
+    const earlier = scopes.get(scope);
+    if (earlier !== undefined) {
+      ctx.addIssue({ code: 'custom', path: at('jobPrefix'), message: `${which} has the same jobPrefix ${JSON.stringify(prefix)} as cluster ${earlier}${namespace || region ? ' in the same namespace and region' : ''}: give each cluster its own jobPrefix (e.g. "${typeof c.name === 'string' ? c.name : 'rack2'}-"), or a different namespace or region` });
+    } else scopes.set(scope, name);
+  });
+  const known = (key: 'sizes' | 'distros'): string[] => {
+    const list = cfg[key];
+    return arr(list).map((e) => obj(e)?.name).filter((n): n is string => typeof n === 'string');
+  };
+  arr(nomad.routes).forEach((entry, i) => {
+    const route = obj(entry);
+    if (!route) return;
+    const at = (...rest: PropertyKey[]) => ['nomad', 'routes', i, ...rest];
+    if (route.size === undefined && route.distro === undefined) {
+      ctx.addIssue({ code: 'custom', path: at(), message: 'a route needs a size, a distro or both (e.g. { size: large, cluster: rack2 }): add one, or remove the route' });
+    }
+    if (typeof route.cluster === 'string' && !names.includes(route.cluster)) {
+      ctx.addIssue({ code: 'custom', path: at('cluster'), message: `no cluster named ${JSON.stringify(route.cluster)}: the clusters are ${names.map((n) => JSON.stringify(n)).join(', ')}${clusters ? ' (nomad.clusters[].name)' : ' (without nomad.clusters the nomad: section is the one cluster, "default")'}` });
+    }
+    for (const [field, key] of [['size', 'sizes'], ['distro', 'distros']] as const) {
+      const value = route[field];
+      const list = known(key);
+      if (typeof value === 'string' && list.length > 0 && !list.includes(value)) {
+        ctx.addIssue({ code: 'custom', path: at(field), message: `no ${field} named ${JSON.stringify(value)}: the ${key} are ${list.map((n) => JSON.stringify(n)).join(', ')} (${key}[].name)` });
+      }
+    }
+  });
+}
+
+/** The name of the one cluster a `nomad:` section without `clusters` describes. */
+export const DEFAULT_CLUSTER = 'default';
+
 export type Config = z.output<typeof configSchema>;
+export type NomadConfig = Config['nomad'];
+/** One cluster with every key resolved (its own, else the nomad: section's). */
+export type NomadClusterConfig = Omit<NomadConfig, 'clusters' | 'routes'> & { name: string };
+export type NomadRoute = NomadConfig['routes'][number];
+
+/** The clusters in configuration order (the first is the default); one "default" cluster without nomad.clusters. */
+export function nomadClusterConfigs(nomad: NomadConfig): NomadClusterConfig[] {
+  const { clusters, routes: _routes, ...section } = nomad;
+  if (!clusters) return [{ ...section, name: DEFAULT_CLUSTER }];
+  return clusters.map((cluster) => {
+    const own = Object.fromEntries(Object.entries(cluster).filter(([, v]) => v !== undefined)) as Partial<NomadClusterConfig>;
+    return { ...section, ...own, name: cluster.name };
+  });
+}
+
+/** The cluster a request of this distro and size goes to: the first route that matches, else the first cluster. */
+export function routeCluster(routes: readonly NomadRoute[], names: readonly string[], request: { distro: string; size: string }): string {
+  const route = routes.find((r) => (r.size === undefined || r.size === request.size) && (r.distro === undefined || r.distro === request.distro) && names.includes(r.cluster));
+  return route?.cluster ?? names[0]!;
+}
 export type ConfigInput = z.input<typeof configSchema>;
 export type DistroConfig = Config['distros'][number];
 export type SizeConfig = Config['sizes'][number];

@@ -66,6 +66,12 @@ export interface VmRequest extends RequestDetails {
   seedToken: string | null;
   evalId: string | null;
   allocId: string | null;
+  /**
+   * The Nomad cluster (`nomad.clusters[].name`) chosen at approval; everything done to the
+   * job afterwards goes there. null: not approved yet, or a row from before clusters existed
+   * (those live on the default cluster, the first one configured).
+   */
+  cluster: string | null;
   /** Byte offset into the current allocation's stdout already read by the watcher. */
   logOffset: number;
   progress: ProgressStep | null;

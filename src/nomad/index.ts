@@ -1,5 +1,6 @@
-// Chooses the Nomad adapter the configuration names (nomad.adapter).
-import type { Config } from '../config/schema.js';
+// Builds the Nomad adapter a cluster's configuration names (nomad.adapter, or
+// nomad.clusters[].adapter). clusters.ts builds one per configured cluster.
+import { nomadClusterConfigs, type Config, type NomadClusterConfig } from '../config/schema.js';
 import type { Secrets } from '../config/secrets.js';
 import type { Logger } from '../log.js';
 import { createHttpNomad } from './http/adapter.js';
@@ -8,14 +9,23 @@ import type { NomadPort } from './port.js';
 
 export { createHttpNomad } from './http/adapter.js';
 
+/** The key path of a cluster's settings in the file, for messages ("nomad" or "nomad.clusters[1]"). */
+export function clusterKey(config: Config, cluster: string): string {
+  const i = config.nomad.clusters?.findIndex((c) => c.name === cluster) ?? -1;
+  return i < 0 ? 'nomad' : `nomad.clusters[${i}]`;
+}
+
 /**
- * The configured NomadPort. 'sim' speaks the same HTTP API to the simulated cluster,
- * whose URL the caller (local mode, tests) passes as simUrl once it has started it.
+ * One cluster's NomadPort. 'sim' speaks the same HTTP API to the simulated cluster, whose
+ * URL the caller (local mode, tests) passes as simUrl once it has started it. `key` names
+ * the cluster's settings in messages ("nomad", "nomad.clusters[1]").
  */
-export async function createNomadPort(config: Config, secrets: Secrets, logger: Logger, simUrl?: string): Promise<NomadPort> {
-  switch (config.nomad.adapter) {
+export async function createClusterPort(cluster: NomadClusterConfig, secrets: Secrets, logger: Logger, opts: { key?: string; simUrl?: string } = {}): Promise<NomadPort> {
+  const key = opts.key ?? 'nomad';
+  const scope = { ...(cluster.namespace ? { namespace: cluster.namespace } : {}), ...(cluster.region ? { region: cluster.region } : {}) };
+  switch (cluster.adapter) {
     case 'http': {
-      const http = config.nomad.http;
+      const http = cluster.http;
       return createHttpNomad({
         address: http?.address ?? 'http://127.0.0.1:4646',
         token: secrets.NOMAD_TOKEN,
@@ -24,18 +34,25 @@ export async function createNomadPort(config: Config, secrets: Secrets, logger: 
         clientKey: http?.clientKey,
         timeoutMs: http?.timeout,
         logger,
+        ...scope,
       });
     }
     case 'sim': {
-      if (!simUrl) throw new Error('nomad.adapter is "sim" but no simulated cluster was started: run `vmbot local` (or pass the cluster URL)');
-      return createHttpNomad({ address: simUrl, logger, retries: 1 });
+      if (!opts.simUrl) throw new Error(`${key}.adapter is "sim" but no simulated cluster was started: run \`vmbot local\` (or pass the cluster URL)`);
+      return createHttpNomad({ address: opts.simUrl, logger, retries: 1, ...scope });
     }
     case 'ssh': {
       // node-ssh + the nomad CLI on the Nomad host. NOMAD_TOKEN is not used here: the token
       // stays on that host, in nomad.ssh.tokenFile (docs/ssh.md).
-      const ssh = config.nomad.ssh;
-      if (!ssh) throw new Error('nomad.adapter is "ssh" but nomad.ssh (host, user, privateKeyPath, hostKeyFingerprint) is missing');
-      return createSshNomad({ ...ssh, logger });
+      const ssh = cluster.ssh;
+      if (!ssh) throw new Error(`${key}.adapter is "ssh" but ${key}.ssh (host, user, privateKeyPath, hostKeyFingerprint) is missing`);
+      return createSshNomad({ ...ssh, logger, ...scope });
     }
   }
+}
+
+/** The default cluster's NomadPort (the first of nomad.clusters, or the nomad: section). */
+export async function createNomadPort(config: Config, secrets: Secrets, logger: Logger, simUrl?: string): Promise<NomadPort> {
+  const cluster = nomadClusterConfigs(config.nomad)[0]!;
+  return createClusterPort(cluster, secrets, logger, { key: clusterKey(config, cluster.name), ...(simUrl ? { simUrl } : {}) });
 }

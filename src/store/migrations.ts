@@ -129,6 +129,11 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 2,
+    description: 'requests.cluster: the Nomad cluster chosen at approval (NULL = the default cluster)',
+    sql: `ALTER TABLE requests ADD COLUMN cluster TEXT;`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

@@ -24,6 +24,7 @@ interface RequestRecord {
   state: string;
   mac: string | null;
   job_id: string | null;
+  cluster: string | null;
   seed_token: string | null;
   eval_id: string | null;
   alloc_id: string | null;
@@ -53,6 +54,7 @@ export function toRequest(r: RequestRecord): VmRequest {
     state: r.state as RequestState,
     mac: r.mac,
     jobId: r.job_id,
+    cluster: r.cluster,
     seedToken: r.seed_token,
     evalId: r.eval_id,
     allocId: r.alloc_id,
@@ -71,6 +73,7 @@ export function toRequest(r: RequestRecord): VmRequest {
 const PATCH_COLUMNS: { [K in keyof Required<RequestPatch>]: { column: string; encode: (v: RequestPatch[K]) => SqlValue } } = {
   mac: { column: 'mac', encode: (v) => v ?? null },
   jobId: { column: 'job_id', encode: (v) => v ?? null },
+  cluster: { column: 'cluster', encode: (v) => v ?? null },
   seedToken: { column: 'seed_token', encode: (v) => v ?? null },
   evalId: { column: 'eval_id', encode: (v) => v ?? null },
   allocId: { column: 'alloc_id', encode: (v) => v ?? null },

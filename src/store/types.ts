@@ -28,7 +28,7 @@ export interface NewRequest extends RequestDetails {
 export type RequestPatch = Partial<
   Pick<
     VmRequest,
-    'mac' | 'jobId' | 'seedToken' | 'evalId' | 'allocId' | 'logOffset' | 'progress' | 'address' | 'decision' | 'failure' | 'approvedAt'
+    'mac' | 'jobId' | 'cluster' | 'seedToken' | 'evalId' | 'allocId' | 'logOffset' | 'progress' | 'address' | 'decision' | 'failure' | 'approvedAt'
   >
 >;
 

@@ -9,7 +9,7 @@ import { BootWatch } from './boot-watch.js';
 import type { WorkflowContext } from './context.js';
 import { Deletion } from './deletion.js';
 import { FailureRecorder, type Failure } from './failure-recorder.js';
-import { Limit } from './limit.js';
+import { Limit } from '../domain/limit.js';
 import { Liveness } from './liveness.js';
 import { Provisioning } from './provisioning.js';
 import type { Watcher } from './watcher.js';

@@ -13,7 +13,7 @@ import { SYSTEM, type Step, type WorkflowContext } from './context.js';
 import { decideDeploy, notOursDetail } from './deploy-policy.js';
 import type { FailureRecorder } from './failure-recorder.js';
 import { toProblem } from './failures.js';
-import type { Limit } from './limit.js';
+import type { Limit } from '../domain/limit.js';
 import { stopIfOurs, waitAllocationsStopped } from './nomad-jobs.js';
 import { nomadTarget, type NomadTarget } from './nomad-target.js';
 import { saveProgress, Superseded } from './progress.js';

@@ -4,6 +4,7 @@
 // open 50 log channels on the SSH adapter. Logs are read incrementally by byte offset and
 // the offset is persisted (via onProgress) so a restart continues where it stopped.
 import type { Logger } from '../log.js';
+import { Limit } from '../domain/limit.js';
 import { ConsoleScanner } from '../domain/ciinfo.js';
 import type { ProgressStep } from '../domain/states.js';
 import { PROGRESS_STEPS } from '../domain/states.js';
@@ -110,17 +111,16 @@ export function currentAllocation(allocs: AllocationInfo[], known: string | null
 
 export class Watcher {
   private readonly watched = new Map<string, Watched>();
-  private readonly queue: Watched[] = [];
-  private active = 0;
+  /** Polls running at once; the others wait their turn in arrival order. */
+  private readonly reads: Limit;
   private readonly inflight = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
-  private readonly maxConcurrent: number;
   private readonly now: () => number;
   private readonly newScanner: (mac: string) => Scanner;
 
   constructor(private readonly opts: WatcherOptions) {
-    this.maxConcurrent = opts.maxConcurrent ?? 4;
+    this.reads = new Limit(opts.maxConcurrent ?? 4);
     this.now = opts.now ?? Date.now;
     this.newScanner = opts.newScanner ?? ((mac) => new ConsoleScanner(mac));
   }
@@ -160,7 +160,6 @@ export class Watcher {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    this.queue.length = 0;
     for (const w of this.watched.values()) w.done = true;
     this.watched.clear();
     await Promise.allSettled([...this.inflight]);
@@ -176,29 +175,19 @@ export class Watcher {
 
   private tick(): void {
     for (const w of this.watched.values()) {
-      if (!w.busy) {
-        w.busy = true;
-        this.queue.push(w);
-      }
-    }
-    this.drain();
-    this.schedule(this.opts.pollIntervalMs);
-  }
-
-  private drain(): void {
-    while (this.active < this.maxConcurrent && this.queue.length > 0) {
-      const w = this.queue.shift()!;
-      this.active += 1;
-      const p = this.poll(w)
+      if (w.busy) continue;
+      w.busy = true;
+      // A poll still waiting for its turn when the VM is unwatched (or at close) finds it done and returns.
+      const p = this.reads
+        .run(() => this.poll(w))
         .catch((err: unknown) => this.opts.logger.warn({ err, requestId: w.target.requestId }, 'watcher poll failed; will try again'))
         .finally(() => {
           w.busy = false;
-          this.active -= 1;
           this.inflight.delete(p);
-          this.drain();
         });
       this.inflight.add(p);
     }
+    this.schedule(this.opts.pollIntervalMs);
   }
 
   private async advance(w: Watched, step: ProgressStep, extra: WatchProgress = {}): Promise<void> {

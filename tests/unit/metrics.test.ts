@@ -8,7 +8,7 @@ function request(id: string, state: RequestState, extra: Partial<VmRequest> = {}
   const now = '2026-01-01T00:00:00.000Z';
   return {
     id, name: id, distro: 'debian-12', size: 'small', login: 'alice', sshKeys: [], reason: '', requester: { platform: 'web', userId: 'm' }, state,
-    mac: null, jobId: null, seedToken: null, evalId: null, allocId: null, logOffset: 0, progress: null, address: null, decision: null, failure: null,
+    mac: null, jobId: null, cluster: null, seedToken: null, evalId: null, allocId: null, logOffset: 0, progress: null, address: null, decision: null, failure: null,
     createdAt: now, updatedAt: now, approvedAt: null, ...extra,
   };
 }

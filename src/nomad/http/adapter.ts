@@ -125,7 +125,10 @@ export function createHttpNomad(opts: HttpNomadOptions): NomadPort {
   return {
     async submitJob(hcl: string): Promise<SubmitResult> {
       const parsed = decode(parsedJobSchema, await call({ method: 'POST', path: '/v1/jobs/parse', json: { JobHCL: hcl, Canonicalize: true } }, 'the job file'), 'job parse');
-      const registered = decode(registerSchema, await call({ method: 'POST', path: '/v1/jobs', json: { Job: parsed } }, `job ${parsed.ID}`), 'job register');
+      // Canonicalize fills in Namespace "default" (and the agent's region) when the job file
+      // names none: the cluster's configured namespace/region must win over those.
+      const job = { ...parsed, ...(opts.namespace ? { Namespace: opts.namespace } : {}), ...(opts.region ? { Region: opts.region } : {}) };
+      const registered = decode(registerSchema, await call({ method: 'POST', path: '/v1/jobs', json: { Job: job } }, `job ${parsed.ID}`), 'job register');
       return { jobId: parsed.ID, evalId: registered.EvalID };
     },
 

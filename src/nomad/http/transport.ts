@@ -15,6 +15,9 @@ export interface TransportOptions {
   clientCert?: string;
   clientKey?: string;
   timeoutMs?: number;
+  /** Nomad namespace and region every request names (`namespace=` / `region=`); Nomad's defaults when left out. */
+  namespace?: string | undefined;
+  region?: string | undefined;
   /** Extra attempts after the first (default 3). */
   retries?: number;
   /** First backoff delay; doubles each attempt, with jitter (default 250). */
@@ -108,6 +111,8 @@ export class NomadTransport {
   private once(spec: RequestSpec): Promise<Reply> {
     // Keep a path prefix of the address (Nomad behind a reverse proxy at /nomad).
     const url = new URL(this.base.pathname.replace(/\/+$/, '') + spec.path, this.base);
+    if (this.opts.namespace) url.searchParams.set('namespace', this.opts.namespace);
+    if (this.opts.region) url.searchParams.set('region', this.opts.region);
     for (const [k, v] of Object.entries(spec.query ?? {})) url.searchParams.set(k, v);
     const body = spec.json === undefined ? undefined : Buffer.from(JSON.stringify(spec.json));
     const headers: Record<string, string> = { Accept: 'application/json' };

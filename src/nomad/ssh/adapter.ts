@@ -11,6 +11,9 @@ export interface SshNomadOptions extends SshTarget {
   nomadPath?: string | undefined;
   /** File on the SSH host holding the ACL token (e.g. ~/.nomad-token); read there, never sent. */
   tokenFile?: string | undefined;
+  /** `-namespace` / `-region` on every command (nomad.namespace / nomad.region). */
+  namespace?: string | undefined;
+  region?: string | undefined;
   /** Default 6; must stay below OpenSSH's MaxSessions (10). */
   maxChannels?: number | undefined;
   commandTimeoutMs?: number | undefined;
@@ -50,7 +53,7 @@ export function createSshNomad(opts: SshNomadOptions): SshNomadPort {
   const maxChannels = opts.maxChannels ?? 6;
   if (maxChannels >= 10) throw new RangeError(`maxChannels ${maxChannels} must stay below OpenSSH's MaxSessions (10)`);
   const connection = new SshConnection({ ...opts, maxChannels });
-  const commands = new NomadCommands({ nomadPath: opts.nomadPath, tokenFile: opts.tokenFile });
+  const commands = new NomadCommands({ nomadPath: opts.nomadPath, tokenFile: opts.tokenFile, namespace: opts.namespace, region: opts.region });
   const timeoutMs = opts.commandTimeoutMs ?? 30_000;
   const log = opts.logger;
 

@@ -52,22 +52,39 @@ export interface CommandBuilderOptions {
   nomadPath?: string | undefined;
   /** Remote file holding the ACL token; read by the remote shell, never sent by vmbot. */
   tokenFile?: string | undefined;
+  /** `-namespace` / `-region` on every nomad command (Nomad's defaults when left out). */
+  namespace?: string | undefined;
+  region?: string | undefined;
 }
+
+/** Namespace and region names (the config checks them; checked again before a command line). */
+const SCOPE_RE = /^[A-Za-z0-9_-]{1,128}$/;
 
 export class NomadCommands {
   private readonly nomad: string;
   private readonly preamble: string;
+  /** General options, placed after the subcommand (`nomad job run -namespace='x' ...`). */
+  private readonly scope: string;
 
   constructor(opts: CommandBuilderOptions = {}) {
     this.nomad = shQuote(opts.nomadPath ?? 'nomad');
+    const flags: string[] = [];
+    for (const [flag, value] of [['namespace', opts.namespace], ['region', opts.region]] as const) {
+      if (value === undefined) continue;
+      if (!SCOPE_RE.test(value)) throw new NomadError('rejected', `Nomad ${flag} ${JSON.stringify(value)} is not a valid name (letters, digits, dashes, underscores): vmbot will not put it on a command line`);
+      flags.push(`-${flag}=${shQuote(value)} `);
+    }
+    this.scope = flags.join('');
     const file = opts.tokenFile;
     this.preamble = file
       ? `NOMAD_TOKEN="$(cat ${remotePath(file)})" || { echo ${shQuote(`vmbot: cannot read the Nomad token file ${file}`)} >&2; exit ${TOKEN_FILE_EXIT}; }; export NOMAD_TOKEN; `
       : '';
   }
 
+  /** `args` starts with the two words of the subcommand ("job run ..."); the general options go right after them. */
   private cli(args: string): string {
-    return `${this.preamble}exec ${this.nomad} ${args}`;
+    const [, subcommand, rest] = /^(\S+ \S+)(?: (.*))?$/s.exec(args)!;
+    return `${this.preamble}exec ${this.nomad} ${subcommand} ${this.scope}${rest ?? ''}`;
   }
 
   /** Job HCL goes on stdin. */

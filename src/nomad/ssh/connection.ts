@@ -1,12 +1,12 @@
 // One persistent SSH connection (node-ssh) shared by every command: connects lazily,
-// reconnects with backoff after a drop, caps concurrent channels with a semaphore and
+// reconnects with backoff after a drop, caps concurrent channels with the shared Limit and
 // retries a channel that OpenSSH refused because a session slot was not yet freed.
 import { readFile } from 'node:fs/promises';
 import { NodeSSH } from 'node-ssh';
 import type { ClientChannel, SFTPWrapper } from 'ssh2';
 import type { Logger } from '../../log.js';
 import { createHostVerification, HostKeyMismatchError, type HostVerification } from './hostkey.js';
-import { Semaphore } from './semaphore.js';
+import { Limit } from '../../domain/limit.js';
 
 export interface SshTarget {
   host: string;
@@ -89,7 +89,7 @@ function classifyConnectError(err: unknown, verification: HostVerification, wher
 const isRetryable = (err: SshError) => err.kind === 'tcp' || err.kind === 'dropped' || err.kind === 'timeout';
 
 export class SshConnection {
-  private readonly channels: Semaphore;
+  private readonly channels: Limit;
   private readonly verification: HostVerification;
   private readonly where: string;
   private current: Promise<NodeSSH> | undefined;
@@ -101,7 +101,7 @@ export class SshConnection {
   private channelRetries = 0;
 
   constructor(private readonly opts: SshConnectionOptions) {
-    this.channels = new Semaphore(opts.maxChannels ?? 6);
+    this.channels = new Limit(opts.maxChannels ?? 6);
     this.where = `${opts.user}@${opts.host}:${opts.port}`;
     this.verification = createHostVerification({
       host: opts.host,

@@ -20,7 +20,7 @@ describe('requests.create / get / list', () => {
     expect(created.id).toMatch(/^[a-z2-7]{10}$/);
     expect(created).toMatchObject({
       name: 'web', distro: 'debian-12', size: 'small', login: 'alice', reason: 'coursework', state: 'pending',
-      requester: alice, mac: null, jobId: null, logOffset: 0, progress: null, address: null, decision: null, failure: null,
+      requester: alice, mac: null, jobId: null, cluster: null, logOffset: 0, progress: null, address: null, decision: null, failure: null,
       createdAt: '2026-01-02T03:04:05.000Z', updatedAt: '2026-01-02T03:04:05.000Z', approvedAt: null,
     });
     expect(created.sshKeys).toEqual(['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA alice@laptop']);

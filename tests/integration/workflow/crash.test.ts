@@ -9,7 +9,7 @@ import { startSimCluster, type SimCluster } from '../../../src/nomad/sim/index.j
 import { harnessConfigInput, startHarness, TEST_SSH_KEY } from '../../support/harness.js';
 import { makeTempDir } from '../../support/tmp.js';
 import { DELETE_STEPS, PROVISION_STEPS, type Step } from '../../../src/workflow/index.js';
-import { Limit } from '../../../src/workflow/limit.js';
+import { Limit } from '../../../src/domain/limit.js';
 
 const CHILD = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));

@@ -18,6 +18,7 @@ function request(over: Partial<VmRequest> = {}): VmRequest {
     state: 'pending',
     mac: null,
     jobId: null,
+    cluster: null,
     seedToken: null,
     evalId: null,
     allocId: null,

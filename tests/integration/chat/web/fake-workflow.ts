@@ -35,7 +35,7 @@ export class FakeWorkflow implements VmWorkflow {
     const now = new Date().toISOString();
     const request: VmRequest = {
       id: `req${this.nextId++}`, name: input.name, distro: input.distro, size: input.size, login: input.login, sshKeys: [input.sshKeys], reason: input.reason,
-      requester: { platform: actor.platform, userId: actor.userId }, state: 'pending', mac: null, jobId: null, seedToken: null, evalId: null, allocId: null,
+      requester: { platform: actor.platform, userId: actor.userId }, state: 'pending', mac: null, jobId: null, cluster: null, seedToken: null, evalId: null, allocId: null,
       logOffset: 0, progress: null, address: null, decision: null, failure: null, createdAt: now, updatedAt: now, approvedAt: null,
     };
     this.requests.set(request.id, request);
@@ -108,7 +108,7 @@ export class FakeWorkflow implements VmWorkflow {
   /** Adds a request as if another member had filed it. */
   addForeign(requester: MemberRef, name: string): VmRequest {
     const now = new Date().toISOString();
-    const r: VmRequest = { id: `req${this.nextId++}`, name, requester, state: 'pending', distro: 'debian-12', size: 'small', login: 'bob', sshKeys: [], reason: '', mac: null, jobId: null, seedToken: null, evalId: null, allocId: null, logOffset: 0, progress: null, address: null, decision: null, failure: null, createdAt: now, updatedAt: now, approvedAt: null };
+    const r: VmRequest = { id: `req${this.nextId++}`, name, requester, state: 'pending', distro: 'debian-12', size: 'small', login: 'bob', sshKeys: [], reason: '', mac: null, jobId: null, cluster: null, seedToken: null, evalId: null, allocId: null, logOffset: 0, progress: null, address: null, decision: null, failure: null, createdAt: now, updatedAt: now, approvedAt: null };
     this.requests.set(r.id, r);
     this.emit(r);
     return r;
