@@ -88,6 +88,11 @@ export interface JobSummary {
   qemuArgs: string[];
 }
 
+export interface StopJobOptions {
+  /** Default true: the job is gone afterwards. false: stopped but still registered. */
+  purge?: boolean;
+}
+
 export interface NomadPort {
   /** Parses and registers an HCL job. The HCL is sent as data (stdin / JSON body), never on a command line. */
   submitJob(hcl: string): Promise<SubmitResult>;
@@ -97,8 +102,20 @@ export interface NomadPort {
   listAllocations(jobId: string): Promise<AllocationInfo[]>;
   /** stdout of a task from a byte offset. Throws NomadError('task_not_started') before the task runs. */
   readLogs(allocId: string, task: string, offset: number): Promise<LogChunk>;
-  /** Stops and purges a job. Resolves if the job is already gone. */
-  stopJob(jobId: string): Promise<void>;
+  /**
+   * Stops a job; by default also purges it. `purge: false` keeps it registered (stopped,
+   * status dead): submitJob of the same HCL then starts it again with a new version and a
+   * NEW allocation (a fresh allocation directory, so a fresh disk). Resolves if the job is gone.
+   */
+  stopJob(jobId: string, opts?: StopJobOptions): Promise<void>;
+  /**
+   * Restarts a running allocation's task in place (a reboot: same allocation, same disk),
+   * or every running task when `task` is left out. Throws NomadError('not_found') for an
+   * unknown allocation; a task that is not running is refused by Nomad.
+   */
+  restartAllocation(allocId: string, task?: string): Promise<void>;
+  /** The last `maxBytes` bytes of a task's stdout (may start inside a line or a UTF-8 sequence). */
+  readLogTail(allocId: string, task: string, maxBytes: number): Promise<Buffer>;
   /** Every job on the cluster, with qemu args (for pool sync). */
   listJobs(): Promise<JobSummary[]>;
   close(): Promise<void>;

@@ -2,7 +2,7 @@
 // are checked with zod before they reach the workflow; Nomad's errors become NomadError
 // codes (src/nomad/port.ts).
 import { z } from 'zod';
-import { NomadError, type AllocationInfo, type JobInfo, type JobSummary, type LogChunk, type NomadPort, type SubmitResult, type TaskState } from '../port.js';
+import { NomadError, type AllocationInfo, type JobInfo, type JobSummary, type LogChunk, type NomadPort, type StopJobOptions, type SubmitResult, type TaskState } from '../port.js';
 import { NomadTransport, type Reply, type RequestSpec, type TransportOptions } from './transport.js';
 
 /** The adapter adds nothing to how it reaches Nomad: its options are the transport's. */
@@ -41,6 +41,11 @@ const allocSchema = z.object({
   TaskStates: z.record(z.string(), taskStateSchema).nullish(),
 });
 const jobStubSchema = z.object({ ID: z.string() });
+
+/** readLogTail's size: a positive safe integer (Nomad reads it as an int64 offset). */
+function checkTailSize(maxBytes: number): void {
+  if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) throw new RangeError(`log tail size must be a positive integer, got ${maxBytes}`);
+}
 
 /** How many job reads listJobs keeps in flight. */
 const LIST_CONCURRENCY = 8;
@@ -159,9 +164,34 @@ export function createHttpNomad(opts: HttpNomadOptions): NomadPort {
       return { data: reply.body, nextOffset: offset + reply.body.length };
     },
 
-    async stopJob(jobId: string): Promise<void> {
+    async readLogTail(allocId: string, task: string, maxBytes: number): Promise<Buffer> {
+      checkTailSize(maxBytes);
+      // origin=end counts the offset back from the end of the file.
+      const reply = await call(
+        { method: 'GET', path: `/v1/client/fs/logs/${encodeURIComponent(allocId)}`, query: { task, type: 'stdout', origin: 'end', offset: String(maxBytes), plain: 'true' } },
+        `logs of allocation ${allocId}`,
+      );
+      return reply.body;
+    },
+
+    async restartAllocation(allocId: string, task?: string): Promise<void> {
+      // Needs the alloc-lifecycle capability in the token's namespace (docs/nomad-http.md).
+      const what = `restart of allocation ${allocId}`;
       try {
-        await call({ method: 'DELETE', path: jobPath(jobId), query: { purge: 'true' } }, `job ${jobId}`);
+        await call({ method: 'POST', path: `/v1/client/allocation/${encodeURIComponent(allocId)}/restart`, json: task === undefined ? {} : { TaskName: task } }, what);
+      } catch (err) {
+        // The client answers 500 "Task not running": Nomad is fine, the request is not.
+        if (err instanceof NomadError && err.code === 'server_error' && /Task not running|Could not find task/i.test(err.message)) {
+          throw new NomadError('rejected', `${what}: Nomad refused it (${err.message}): a stopped or restarting VM cannot be restarted`, err.status, { cause: err });
+        }
+        throw err;
+      }
+    },
+
+    async stopJob(jobId: string, stopOpts: StopJobOptions = {}): Promise<void> {
+      const purge = stopOpts.purge ?? true;
+      try {
+        await call({ method: 'DELETE', path: jobPath(jobId), ...(purge ? { query: { purge: 'true' } } : {}) }, `job ${jobId}`);
       } catch (err) {
         if (err instanceof NomadError && err.code === 'not_found') return; // already gone
         throw err;

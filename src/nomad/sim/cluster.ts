@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { bootText, firmwareText, splitChunks } from './console.js';
 import { gatewayOf, staticLease, type Subnet } from './dhcp.js';
+import { generateHostKeys, type SimHostKey } from './hostkeys.js';
 import { taskMacs } from './jobspec.js';
 import { LogFile } from './logfile.js';
 import type { NomadAllocStub, NomadJob, NomadJobListStub, NomadRegisterResponse, NomadTask, NomadTaskEvent, NomadTaskState } from './types.js';
@@ -48,15 +49,44 @@ interface JobRecord {
   submitTime: number;
 }
 
+/**
+ * A VM task's disk: it lives in the allocation directory (the image is an artifact in
+ * local/), so a restart keeps it and a new allocation starts from a fresh image.
+ */
+interface GuestDisk {
+  /** Made by cloud-init on the disk's first boot. */
+  hostKeys: SimHostKey[];
+  /** Boots so far; a console write belongs to the boot it was scheduled for. */
+  boots: number;
+}
+
 interface AllocRecord {
   stub: NomadAllocStub;
   logs: Map<string, { stdout: LogFile; stderr: LogFile }>;
   tasks: NomadTask[];
+  disks: Map<string, GuestDisk>;
 }
 
+/** Why a restart was refused; the server maps each to Nomad's status and text. */
+export type RestartRefusal = { reason: 'unknown_allocation' | 'unknown_task' | 'not_running'; message: string };
+
 const CONSOLE_CHUNKS = 8;
-const NODE_ID = 'f3a9c2d4-5b6e-4f70-8a91-b2c3d4e5f607';
-const NODE_NAME = 'wheatley';
+/** The client nodes. New allocations go to the first node that is up; a replacement avoids the lost one's node. */
+export const SIM_NODES: readonly { id: string; name: string }[] = [
+  { id: 'f3a9c2d4-5b6e-4f70-8a91-b2c3d4e5f607', name: 'wheatley' },
+  { id: '2b7c4d1e-9f3a-4e6b-8c5d-0a1f2e3d4c5b', name: 'atlas' },
+  { id: '8d6e5f4a-3b2c-4d1e-9f0a-7b6c5d4e3f2a', name: 'p-body' },
+];
+
+/** The NoCloud seed URL in a task's `-smbios type=1,serial=ds=nocloud-net;s=URL` argument. */
+function seedUrlOf(task: NomadTask): string | undefined {
+  const args = Array.isArray(task.Config?.args) ? (task.Config.args as unknown[]) : [];
+  for (const arg of args) {
+    const m = typeof arg === 'string' ? /serial=ds=nocloud(?:-net)?;s=([^,;\s]+)/.exec(arg) : null;
+    if (m) return m[1];
+  }
+  return undefined;
+}
 
 /** Tracks timers so that closing the cluster leaves nothing running. */
 class Timers {
@@ -89,6 +119,7 @@ export class SimClusterState {
   private readonly silent = new Set<string>();
   private allSilent = false;
   private closed = false;
+  private readonly downNodes = new Set<string>();
 
   constructor(private readonly opts: ClusterOptions) {}
 
@@ -173,6 +204,8 @@ export class SimClusterState {
     const record = this.jobs.get(jobId);
     if (!record) return null;
     const index = ++this.index;
+    // Nomad stores the stopped job as a new version (Stop is part of the spec).
+    if (!record.stop) record.version += 1;
     record.stop = true;
     record.modifyIndex = index;
     record.jobModifyIndex = index;
@@ -220,8 +253,16 @@ export class SimClusterState {
     alloc.stub.ModifyTime = nowNs();
   }
 
-  private createAlloc(record: JobRecord, group: string, n: number, evalId: string, previous: string): AllocRecord {
+  private placeNode(avoid?: string): { id: string; name: string } {
+    const up = SIM_NODES.filter((n) => !this.downNodes.has(n.name));
+    const node = up.find((n) => n.id !== avoid) ?? up[0];
+    if (!node) throw new Error('simulated cluster: every node is down, nothing can be placed');
+    return node;
+  }
+
+  private createAlloc(record: JobRecord, group: string, n: number, evalId: string, previous: string, avoidNode?: string): AllocRecord {
     const tg = (record.job.TaskGroups ?? []).find((g) => g.Name === group)!;
+    const node = this.placeNode(avoidNode);
     const index = ++this.index;
     const taskStates: Record<string, NomadTaskState> = {};
     const logs = new Map<string, { stdout: LogFile; stderr: LogFile }>();
@@ -232,13 +273,14 @@ export class SimClusterState {
     const alloc: AllocRecord = {
       tasks: tg.Tasks,
       logs,
+      disks: new Map(),
       stub: {
         ID: randomUUID(),
         EvalID: evalId,
         Name: `${record.job.ID}.${group}[${n}]`,
         Namespace: record.job.Namespace ?? 'default',
-        NodeID: NODE_ID,
-        NodeName: NODE_NAME,
+        NodeID: node.id,
+        NodeName: node.name,
         JobID: record.job.ID,
         JobVersion: record.version,
         TaskGroup: group,
@@ -302,8 +344,13 @@ export class SimClusterState {
     const [mac] = taskMacs(task);
     if (!mac) return; // not a VM: a task that prints nothing
     const log = alloc.logs.get(task.Name)!.stdout;
+    let disk = alloc.disks.get(task.Name);
+    if (!disk) alloc.disks.set(task.Name, (disk = { hostKeys: generateHostKeys(), boots: 0 }));
+    const boot = ++disk.boots;
+    const state = alloc.stub.TaskStates[task.Name]!;
     log.append(Buffer.from(firmwareText()));
     const printAddress = !this.allSilent && !this.silent.has(alloc.stub.JobID);
+    const seedUrl = seedUrlOf(task);
     const text = bootText({
       mac,
       ipv4: this.opts.dhcp(mac),
@@ -311,12 +358,16 @@ export class SimClusterState {
       gateway: gatewayOf(this.opts.subnet),
       hostname: alloc.stub.JobID.slice(0, 63),
       printAddress,
+      firstBoot: boot === 1,
+      hostKeys: disk.hostKeys,
+      ...(seedUrl ? { seedUrl } : {}),
     });
     const chunks = splitChunks(Buffer.from(text), CONSOLE_CHUNKS);
     // Each chunk schedules the next: timers of different lengths may fire out of order
-    // when the event loop was blocked, and a console never prints out of order.
+    // when the event loop was blocked, and a console never prints out of order. A restart
+    // ends this boot: its remaining chunks are never written.
     const write = (i: number) => {
-      if (alloc.stub.ClientStatus !== 'running' || i >= chunks.length) return;
+      if (alloc.stub.ClientStatus !== 'running' || state.State !== 'running' || disk.boots !== boot || i >= chunks.length) return;
       log.append(chunks[i]!);
       this.timers.set(() => write(i + 1), this.opts.chunkDelayMs);
     };
@@ -364,11 +415,24 @@ export class SimClusterState {
     else this.silent.add(target);
   }
 
-  /** The job's live allocation is lost (its node went away); a replacement boots. */
+  /** The job's newest live allocation is lost; a replacement boots on another node. Returns its ID. */
   reschedule(jobId: string): string {
-    const record = this.jobs.get(jobId);
     const current = this.liveAllocs(jobId).sort((a, b) => b.stub.CreateIndex - a.stub.CreateIndex)[0];
-    if (!record || !current) throw new Error(`reschedule: job ${JSON.stringify(jobId)} has no live allocation`);
+    if (!this.jobs.has(jobId) || !current) throw new Error(`reschedule: job ${JSON.stringify(jobId)} has no live allocation`);
+    return this.rescheduleAllocation(current.stub.ID);
+  }
+
+  /**
+   * The allocation is lost (its node went away): client status `lost`, desired `stop`,
+   * `NextAllocation` naming a replacement placed on another node, which links back with
+   * `PreviousAllocation` and boots a fresh disk (a full first boot, new host keys).
+   */
+  rescheduleAllocation(allocId: string): string {
+    const current = this.allocs.get(allocId);
+    const record = current && this.jobs.get(current.stub.JobID);
+    if (!current || !record || current.stub.DesiredStatus !== 'run' || (current.stub.ClientStatus !== 'pending' && current.stub.ClientStatus !== 'running')) {
+      throw new Error(`reschedule: ${JSON.stringify(allocId)} is not a live allocation`);
+    }
     const followup = randomUUID();
     current.stub.DesiredStatus = 'stop';
     current.stub.DesiredDescription = 'alloc is lost since its node is down';
@@ -376,10 +440,81 @@ export class SimClusterState {
     current.stub.ClientDescription = 'alloc is lost since its node is down';
     current.stub.FollowupEvalID = followup;
     this.finishTasks(current, 'Killed', 'Task was lost');
-    const next = this.createAlloc(record, current.stub.TaskGroup, 0, followup, current.stub.ID);
+    const next = this.createAlloc(record, current.stub.TaskGroup, 0, followup, current.stub.ID, current.stub.NodeID);
     current.stub.NextAllocation = next.stub.ID;
     this.touch(current);
     return next.stub.ID;
+  }
+
+  /** The node goes down: every live allocation on it is lost and replaced elsewhere. Returns the replacements' IDs. */
+  failNode(name: string): string[] {
+    const node = SIM_NODES.find((n) => n.name === name);
+    if (!node) throw new Error(`failNode: no node ${JSON.stringify(name)} (nodes: ${SIM_NODES.map((n) => n.name).join(', ')})`);
+    this.downNodes.add(name);
+    const lost = [...this.allocs.values()].filter((a) => a.stub.NodeID === node.id && a.stub.DesiredStatus === 'run' && (a.stub.ClientStatus === 'pending' || a.stub.ClientStatus === 'running'));
+    return lost.map((a) => this.rescheduleAllocation(a.stub.ID));
+  }
+
+  /** The node is back: new allocations may be placed on it again. */
+  restoreNode(name: string): void {
+    this.downNodes.delete(name);
+  }
+
+  // ---- in-place restarts -------------------------------------------------------------
+
+  /**
+   * POST /v1/client/allocation/:id/restart. Each restarted task gets `Restart Signaled`,
+   * then (after stopDelayMs, QEMU going down) `Terminated` and `Restarting` with the task
+   * `pending`, then (after startDelayMs) `Started`: the same disk boots again, so the
+   * console prints a second, short boot (no host keys) and the address again.
+   */
+  restart(allocId: string, taskName?: string): RestartRefusal | undefined {
+    const alloc = this.allocs.get(allocId);
+    if (!alloc) return { reason: 'unknown_allocation', message: `Unknown allocation "${allocId}"` };
+    if (taskName !== undefined && !alloc.tasks.some((t) => t.Name === taskName)) return { reason: 'unknown_task', message: `Could not find task runner for task: ${taskName}` };
+    const live = alloc.stub.DesiredStatus === 'run';
+    const targets = alloc.tasks.filter((t) => (taskName === undefined || t.Name === taskName) && live && alloc.stub.TaskStates[t.Name]!.State === 'running');
+    if (targets.length === 0) return { reason: 'not_running', message: 'Task not running' };
+    for (const task of targets) this.restartTask(alloc, task);
+    this.touch(alloc);
+    return undefined;
+  }
+
+  private restartTask(alloc: AllocRecord, task: NomadTask): void {
+    const state = alloc.stub.TaskStates[task.Name]!;
+    state.Events.push(event('Restart Signaled', 'User requested restart', { Message: 'User requested restart' }));
+    const stillLive = () => alloc.stub.DesiredStatus === 'run' && !this.closed;
+    this.timers.set(() => {
+      if (!stillLive() || state.State !== 'running') return;
+      state.Events.push(event('Terminated', 'Exit Code: 0'));
+      state.Events.push(event('Restarting', 'Task restarting in 0s'));
+      state.State = 'pending';
+      state.Restarts += 1;
+      this.refreshClientStatus(alloc);
+      this.timers.set(() => {
+        if (!stillLive() || state.State !== 'pending') return;
+        state.Events.push(event('Started', 'Task started by client'));
+        state.State = 'running';
+        state.StartedAt = new Date().toISOString();
+        this.refreshClientStatus(alloc);
+        this.bootConsole(alloc, task);
+      }, this.opts.startDelayMs);
+    }, this.opts.stopDelayMs);
+  }
+
+  /** Nomad's getClientStatus: failed > running > pending > complete. */
+  private refreshClientStatus(alloc: AllocRecord): void {
+    const states = Object.values(alloc.stub.TaskStates);
+    if (states.some((t) => t.State === 'dead' && t.Failed)) [alloc.stub.ClientStatus, alloc.stub.ClientDescription] = ['failed', 'Failed tasks'];
+    else if (states.some((t) => t.State === 'running')) [alloc.stub.ClientStatus, alloc.stub.ClientDescription] = ['running', 'Tasks are running'];
+    else if (states.some((t) => t.State === 'pending')) [alloc.stub.ClientStatus, alloc.stub.ClientDescription] = ['pending', 'No tasks have started'];
+    else [alloc.stub.ClientStatus, alloc.stub.ClientDescription] = ['complete', 'All tasks have completed'];
+    this.touch(alloc);
+  }
+
+  /** The host keys on an allocation's disk (undefined before its first boot): test inspection. */
+  hostKeysOf(allocId: string, task: string): SimHostKey[] | undefined {
+    return this.allocs.get(allocId)?.disks.get(task)?.hostKeys.map((k) => ({ ...k }));
   }
 
   jobViews(): SimJobView[] {

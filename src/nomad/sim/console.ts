@@ -3,7 +3,10 @@
 // address, an IPv6 global and link row, lo), the route tables, then a login prompt.
 // The tables are laid out exactly like cloud-init 22.4.2's SimpleTable (centred cells,
 // Python's str.center rounding), which tests/unit check against fixtures printed by
-// Debian's real formatter.
+// Debian's real formatter. The final stage prints the SSH host keys the way cloud-init
+// 22.4's write-ssh-key-fingerprints does (fingerprints through `logger -s`, so with a
+// syslog prefix; the keys block plain), written to /dev/console without journald's prefix.
+import type { SimHostKey } from './hostkeys.js';
 
 export interface ConsoleSpec {
   mac: string;
@@ -16,6 +19,15 @@ export interface ConsoleSpec {
   /** false: boot without the `init` table (a guest that never reports its address). */
   printAddress: boolean;
   ifname?: string;
+  /**
+   * The first boot of this disk (default true): cloud-init's per-instance modules run, so
+   * the final stage prints the SSH host keys. A reboot of the same disk prints no keys.
+   */
+  firstBoot?: boolean;
+  /** The keys sshd got on this disk (printed on the first boot only). */
+  hostKeys?: SimHostKey[];
+  /** The NoCloud seed URL of the `-smbios` serial, which the datasource line repeats. */
+  seedUrl?: string;
 }
 
 /** Python's str.center(width): the odd space goes left when both margin and width are odd. */
@@ -181,8 +193,40 @@ export function bootText(spec: ConsoleSpec): string {
   ];
   if (spec.printAddress) lines.push(...cloudInitStage('init', initTable(spec), 11.9));
   else lines.push(`${stamp(11.9)}cloud-init[512]: Cloud-init v. 22.4.2 running 'init' at Wed, 25 Nov 2026 14:30:09 +0000. Up 11.90 seconds.`);
-  lines.push(`${OK} Finished cloud-init.service - Initial cloud-init job (metadata service crawler).`, `Debian GNU/Linux 12 ${spec.hostname} ttyS0`, '', `${spec.hostname} login: `);
+  lines.push(`${OK} Finished cloud-init.service - Initial cloud-init job (metadata service crawler).`);
+  lines.push(...finalStage(spec));
+  lines.push(`Debian GNU/Linux 12 ${spec.hostname} ttyS0`, '', `${spec.hostname} login: `);
   return lines.join('\r\n');
+}
+
+const SYSLOG_PREFIX = '<14>Nov 25 14:30:13 cloud-init: ';
+const HASHES = '#'.repeat(61);
+
+/**
+ * What write-ssh-key-fingerprints prints: `ssh-keygen -l` of every host key between
+ * BEGIN/END lines and rows of hashes, through `logger -s` (each line syslog-prefixed),
+ * then the public keys themselves between BEGIN/END SSH HOST KEY KEYS lines.
+ */
+export function hostKeyLines(keys: readonly SimHostKey[], hostname: string): string[] {
+  const comment = `root@${hostname}`;
+  const fingerprints = [HASHES, '-----BEGIN SSH HOST KEY FINGERPRINTS-----', ...keys.map((k) => `${k.bits} ${k.fingerprint} ${comment} (${k.label})`), '-----END SSH HOST KEY FINGERPRINTS-----', HASHES];
+  return [...fingerprints.map((l) => SYSLOG_PREFIX + l), '-----BEGIN SSH HOST KEY KEYS-----', ...keys.map((k) => `${k.type} ${k.blob} ${comment}`), '-----END SSH HOST KEY KEYS-----'];
+}
+
+/** cloud-config and cloud-final: the host keys on a first boot, then the "finished" line. */
+function finalStage(spec: ConsoleSpec): string[] {
+  const firstBoot = spec.firstBoot ?? true;
+  const seed = spec.seedUrl ? `dmi,${spec.seedUrl}` : 'dmi';
+  const lines = [
+    `${OK} Finished cloud-config.service - Apply the settings specified in cloud-config.`,
+    `${stamp(14.2)}cloud-init[655]: Cloud-init v. 22.4.2 running 'modules:final' at Wed, 25 Nov 2026 14:30:12 +0000. Up 14.20 seconds.`,
+  ];
+  if (firstBoot && spec.hostKeys?.length) lines.push(...hostKeyLines(spec.hostKeys, spec.hostname));
+  lines.push(
+    `${stamp(14.93)}cloud-init[655]: Cloud-init v. 22.4.2 finished at Wed, 25 Nov 2026 14:30:13 +0000. Datasource DataSourceNoCloudNet [seed=${seed}][dsmode=net].  Up 14.93 seconds`,
+    `${OK} Finished cloud-final.service - Execute cloud user/final scripts.`,
+  );
+  return lines;
 }
 
 /**

@@ -4,7 +4,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { closeHttp, listenHttp } from '../../listen.js';
 import type { Logger } from '../../log.js';
-import { SimClusterState, defaultDhcp, type SimJobView } from './cluster.js';
+import { SimClusterState, defaultDhcp, type RestartRefusal, type SimJobView } from './cluster.js';
+import type { SimHostKey } from './hostkeys.js';
 import { parseSubnet } from './dhcp.js';
 import { JobParseError, parseJobHcl } from './jobspec.js';
 import { handleLogs } from './logs.js';
@@ -39,8 +40,16 @@ export interface SimOptions {
 export interface SimControl {
   /** The next task to start (of jobId, or of any job) fails with a "Driver Failure" event. */
   failNextTask(jobId?: string, message?: string): void;
-  /** The job's allocation is lost; a new one boots (same MAC, same address). Returns its ID. */
+  /** The job's allocation is lost; a new one boots on another node (same MAC, same address, fresh disk). Returns its ID. */
   reschedule(jobId: string): string;
+  /** That allocation is lost; its replacement (NextAllocation/PreviousAllocation) boots on another node. Returns its ID. */
+  rescheduleAllocation(allocId: string): string;
+  /** The node goes down: its live allocations are lost and replaced on other nodes. Returns the replacements' IDs. */
+  failNode(name: string): string[];
+  /** The node is up again (new placements may use it). */
+  restoreNode(name: string): void;
+  /** The SSH host keys on that allocation's disk (undefined before the task first booted). */
+  hostKeysOf(allocId: string, task?: string): SimHostKey[] | undefined;
   /** Boots of this job (or of every job) print no `init` table, so no address. */
   neverPrintAddress(target: string | true): void;
   /** The next `count` requests (or all until 'off') answer 500. */
@@ -95,6 +104,40 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   } catch (err) {
     throw new HttpError(400, `failed to decode request body: ${(err as Error).message}`);
   }
+}
+
+/** Like readJson, but an empty body is allowed (undefined), as Go's decoder sees io.EOF. */
+async function readOptionalJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw new HttpError(413, 'Request body too large');
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new HttpError(400, `failed to decode request body: ${(err as Error).message}`);
+  }
+}
+
+/** The body of an allocation restart: {"TaskName"?: string, "AllTasks"?: bool}, decoded like Go's json. */
+function restartBody(body: unknown): { task?: string } {
+  if (body === undefined || body === null) return {};
+  if (typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, `failed to decode request body: json: cannot unmarshal ${Array.isArray(body) ? 'array' : typeof body} into Go value of type struct { TaskName string; AllTasks bool }`);
+  const { TaskName, AllTasks } = body as { TaskName?: unknown; AllTasks?: unknown };
+  if (TaskName !== undefined && TaskName !== null && typeof TaskName !== 'string') throw new HttpError(400, `failed to decode request body: json: cannot unmarshal ${typeof TaskName} into Go struct field .TaskName of type string`);
+  if (AllTasks !== undefined && AllTasks !== null && typeof AllTasks !== 'boolean') throw new HttpError(400, `failed to decode request body: json: cannot unmarshal ${typeof AllTasks} into Go struct field .AllTasks of type bool`);
+  if (TaskName && AllTasks === true) throw new HttpError(400, `task name "${TaskName}" and all tasks must not both be set`);
+  return TaskName ? { task: TaskName } : {};
+}
+
+/** Nomad's answers to a refused restart: an unknown allocation is a 404; the client's other errors are 500s. */
+function restartStatus(refusal: RestartRefusal): number {
+  return refusal.reason === 'unknown_allocation' ? 404 : 500;
 }
 
 let parserWarm: Promise<void> | undefined;
@@ -179,6 +222,19 @@ export async function startSimCluster(opts: SimOptions = {}): Promise<SimCluster
       }
       throw new HttpError(405, 'Invalid method');
     }
+    if ((m = /^\/v1\/client\/allocation\/([^/]+)\/restart$/.exec(path))) {
+      if (method !== 'POST' && method !== 'PUT') throw new HttpError(405, 'Invalid method');
+      const { task } = restartBody(await readOptionalJson(req));
+      const refusal = state.restart(decodeURIComponent(m[1]!), task);
+      if (refusal) throw new HttpError(restartStatus(refusal), refusal.message);
+      return send(res, 200, {});
+    }
+    if ((m = /^\/v1\/allocation\/([^/]+)$/.exec(path))) {
+      if (method !== 'GET') throw new HttpError(405, 'Invalid method');
+      const alloc = state.alloc(decodeURIComponent(m[1]!));
+      if (!alloc) throw new HttpError(404, 'alloc not found');
+      return send(res, 200, structuredClone(alloc.stub), state.currentIndex);
+    }
     if ((m = /^\/v1\/client\/fs\/logs\/([^/]+)$/.exec(path))) {
       if (method !== 'GET') throw new HttpError(405, 'Invalid method');
       return handleLogs(state, res, decodeURIComponent(m[1]!), url.searchParams, { heartbeatMs, track: (r) => trackStream(r) });
@@ -222,6 +278,10 @@ export async function startSimCluster(opts: SimOptions = {}): Promise<SimCluster
   const control: SimControl = {
     failNextTask: (jobId, message = DEFAULT_FAILURE) => state.failNextTask(jobId, message),
     reschedule: (jobId) => state.reschedule(jobId),
+    rescheduleAllocation: (allocId) => state.rescheduleAllocation(allocId),
+    failNode: (name) => state.failNode(name),
+    restoreNode: (name) => state.restoreNode(name),
+    hostKeysOf: (allocId, task = 'vm') => state.hostKeysOf(allocId, task),
     neverPrintAddress: (target) => state.neverPrintAddress(target),
     failRequests: (mode) => {
       failures = mode === 'off' ? 0 : mode;

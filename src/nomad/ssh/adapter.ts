@@ -2,7 +2,7 @@
 // persistent SSH connection (node-ssh). See docs/ssh.md for the commands and the token.
 import { parse as parseHcl } from '@cdktf/hcl2json';
 import type { Logger } from '../../log.js';
-import { NomadError, type AllocationInfo, type JobInfo, type JobSummary, type LogChunk, type NomadPort, type SubmitResult } from '../port.js';
+import { NomadError, type AllocationInfo, type JobInfo, type JobSummary, type LogChunk, type NomadPort, type StopJobOptions, type SubmitResult } from '../port.js';
 import { isForeignJobIdSafe, NomadCommands, quoteJobId } from './commands.js';
 import { SshConnection, SshError, type ExecResult, type SshTarget } from './connection.js';
 import { errorForExit, errorForStatus, parseAllocations, parseEvalId, parseJob, parseJobList, parseVerbose, redactRequestHeaders } from './parse.js';
@@ -133,9 +133,17 @@ export function createSshNomad(opts: SshNomadOptions): SshNomadPort {
       return { data, nextOffset: offset + data.length };
     },
 
-    async stopJob(jobId: string): Promise<void> {
+    async readLogTail(allocId: string, task: string, maxBytes: number): Promise<Buffer> {
+      return (await run(commands.logsTail(allocId, task, maxBytes), `nomad alloc logs ${allocId} ${task}`)).stdout;
+    },
+
+    async restartAllocation(allocId: string, task?: string): Promise<void> {
+      await run(commands.restart(allocId, task), `nomad alloc restart ${allocId}${task === undefined ? '' : ` ${task}`}`);
+    },
+
+    async stopJob(jobId: string, stopOpts: StopJobOptions = {}): Promise<void> {
       try {
-        await run(commands.stop(jobId), `nomad job stop ${jobId}`);
+        await run(commands.stop(jobId, { purge: stopOpts.purge ?? true }), `nomad job stop ${jobId}`);
       } catch (err) {
         if (err instanceof NomadError && err.code === 'not_found') return;
         throw err;

@@ -97,8 +97,18 @@ export class NomadCommands {
   allocs(jobId: string): string {
     return this.cli(`job allocs -json ${quoteJobId(jobId)}`);
   }
-  stop(jobId: string): string {
-    return this.cli(`job stop -purge -detach ${quoteJobId(jobId)}`);
+  /** -purge unless `purge: false` (the job stays registered, stopped). */
+  stop(jobId: string, opts: { purge?: boolean } = {}): string {
+    return this.cli(['job', 'stop', ...(opts.purge === false ? [] : ['-purge']), '-detach', quoteJobId(jobId)].join(' '));
+  }
+  /** In-place restart of a running task (or of every running task); needs alloc-lifecycle. */
+  restart(allocId: string, task?: string): string {
+    return this.cli(['alloc', 'restart', shQuote(checkAllocId(allocId)), ...(task === undefined ? [] : [shQuote(checkTask(task))])].join(' '));
+  }
+  /** The last `bytes` bytes of a task's stdout, raw on stdout. */
+  logsTail(allocId: string, task: string, bytes: number): string {
+    if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new NomadError('rejected', `log tail size ${bytes} is not a positive integer`);
+    return this.cli(['alloc', 'logs', '-stdout', '-tail', '-c', String(bytes), shQuote(checkAllocId(allocId)), shQuote(checkTask(task))].join(' '));
   }
   /**
    * `operator api` returns 0 whatever the HTTP status and POSTs when stdin is not a terminal:

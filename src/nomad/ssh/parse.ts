@@ -137,6 +137,9 @@ export function errorForExit(code: number | null, stderr: string, what: string):
   if (code === TOKEN_FILE_EXIT && /vmbot: cannot read the Nomad token file/.test(text)) {
     return new NomadError('forbidden', `${text} (check nomad.ssh.tokenFile and its permissions on the SSH host)`);
   }
+  if (/not started yet/i.test(text)) return new NomadError('task_not_started', detail, 404);
+  if (/Task not running/i.test(text)) return new NomadError('rejected', `${what}: the task is not running (a stopped or restarting VM cannot be restarted): ${text}`, 400);
+  if (/Could not find task/i.test(text)) return new NomadError('rejected', detail, 400);
   if (/Permission denied|ACL token not found|Unexpected response code: 40[13]/i.test(text)) return new NomadError('forbidden', detail, 403);
   if (/No (job|allocation)\(s\) with prefix or (id|ID)|not found/i.test(text)) return new NomadError('not_found', detail, 404);
   if (/connection refused|dial tcp|no such host|i\/o timeout|context deadline exceeded|Error querying/i.test(text)) {

@@ -183,6 +183,105 @@ describe.each(targets)('NomadPort contract: $name', (target) => {
     await expect(nomad.stopJob(jobId)).resolves.toBeUndefined();
   });
 
+  it('stops a job without purging it, then the same HCL starts it again: same job, next version, a new allocation', async () => {
+    const jobId = `uservm-power-${target.kind}`;
+    const { hcl } = jobHcl(jobId, { requestId: 'req-power' });
+    await nomad.submitJob(hcl);
+    const first = await until('a running allocation', async () => (await nomad.listAllocations(jobId)).find((a) => a.clientStatus === 'running'));
+
+    await nomad.stopJob(jobId, { purge: false });
+    const stopped = await until('the job stopped but registered', async () => {
+      const job = await nomad.getJob(jobId);
+      const allocs = await nomad.listAllocations(jobId);
+      return job?.stop && allocs.length > 0 && allocs.every((a) => a.clientStatus === 'complete') ? job : undefined;
+    });
+    expect(stopped).toMatchObject({ id: jobId, stop: true, status: 'dead', meta: { vmbot_request: 'req-power' } });
+    const stoppedVersion = sim.control.jobs().find((j) => j.id === jobId)!.version;
+
+    await nomad.submitJob(hcl);
+    const second = await until('a new running allocation', async () => (await nomad.listAllocations(jobId)).find((a) => a.id !== first.id && a.clientStatus === 'running'));
+    expect(await nomad.getJob(jobId)).toMatchObject({ id: jobId, stop: false, status: 'running' });
+    expect(sim.control.jobs().find((j) => j.id === jobId)!.version).toBe(stoppedVersion + 1);
+    expect(sim.control.allocations(jobId).find((a) => a.ID === second.id)!.JobVersion).toBe(stoppedVersion + 1);
+    const allocs = await nomad.listAllocations(jobId);
+    expect(allocs.map((a) => a.id)).toEqual([second.id, first.id]); // newest first; the old one stays complete
+    expect(allocs[1]!.clientStatus).toBe('complete');
+
+    await nomad.stopJob(jobId); // the default still purges
+    expect(await until('the job purged', async () => ((await nomad.getJob(jobId)) === null ? true : undefined))).toBe(true);
+  });
+
+  it('restarts an allocation in place: same allocation, restart events, a second boot on the same disk', async () => {
+    const jobId = `uservm-reboot-${target.kind}`;
+    const { hcl, mac } = jobHcl(jobId);
+    await nomad.submitJob(hcl);
+    const alloc = await until('a running allocation', async () => (await nomad.listAllocations(jobId)).find((a) => a.clientStatus === 'running'));
+    await until('the first boot to finish', async () => (sim.control.consoleOf(alloc.id).toString().endsWith('login: ') ? true : undefined));
+    const firstBoot = sim.control.consoleOf(alloc.id);
+    const keys = sim.control.hostKeysOf(alloc.id);
+    expect(firstBoot.toString()).toContain('-----BEGIN SSH HOST KEY FINGERPRINTS-----');
+
+    await nomad.restartAllocation(alloc.id, VM_TASK_NAME);
+    const restarted = await until('the task restarted and booted again', async () => {
+      const a = (await nomad.listAllocations(jobId)).find((x) => x.id === alloc.id);
+      const console = sim.control.consoleOf(alloc.id);
+      return a?.taskStates[VM_TASK_NAME]?.state === 'running' && console.length > firstBoot.length && console.toString().endsWith('login: ') ? a : undefined;
+    });
+    expect((await nomad.listAllocations(jobId)).map((a) => a.id)).toEqual([alloc.id]);
+    expect(restarted.clientStatus).toBe('running');
+    const types = restarted.taskStates[VM_TASK_NAME]!.events.map((e) => e.type);
+    const signaled = types.indexOf('Restart Signaled');
+    expect(signaled).toBeGreaterThan(types.indexOf('Started'));
+    expect(types.indexOf('Restarting')).toBeGreaterThan(signaled);
+    expect(types.lastIndexOf('Started')).toBeGreaterThan(types.indexOf('Restarting'));
+    expect(restarted.taskStates[VM_TASK_NAME]!.events[signaled]!.message).toBe('User requested restart');
+
+    // The log goes on: the first boot stays, the second follows it with the address again but no new keys.
+    const console = sim.control.consoleOf(alloc.id);
+    expect(console.subarray(0, firstBoot.length).equals(firstBoot)).toBe(true);
+    const secondBoot = console.subarray(firstBoot.length).toString();
+    expect(secondBoot).toContain('SeaBIOS');
+    expect(secondBoot.split('\n').some((l) => l.includes(mac) && /\b10\.10\.0\.\d+\b/.test(l))).toBe(true);
+    expect(secondBoot).not.toContain('BEGIN SSH HOST KEY');
+    expect(sim.control.hostKeysOf(alloc.id)).toEqual(keys);
+
+    // Every running task when none is named.
+    await expect(nomad.restartAllocation(alloc.id)).resolves.toBeUndefined();
+    await until('the second restart signaled', async () => ((await nomad.listAllocations(jobId))[0]!.taskStates[VM_TASK_NAME]!.events.filter((e) => e.type === 'Restart Signaled').length === 2 ? true : undefined));
+    await nomad.stopJob(jobId);
+  });
+
+  it('refuses to restart an unknown allocation (not_found) and a stopped one (rejected)', async () => {
+    const unknown = await nomad.restartAllocation('0b8e4c52-8a43-4c0e-9b1e-6f0a4ad0d2a1', VM_TASK_NAME).catch((e: unknown) => e);
+    expect((unknown as NomadError).code).toBe('not_found');
+
+    const jobId = `uservm-reboot-stopped-${target.kind}`;
+    await nomad.submitJob(jobHcl(jobId).hcl);
+    const alloc = await until('a running allocation', async () => (await nomad.listAllocations(jobId)).find((a) => a.clientStatus === 'running'));
+    await nomad.stopJob(jobId, { purge: false });
+    await until('the allocation complete', async () => ((await nomad.listAllocations(jobId))[0]?.clientStatus === 'complete' ? true : undefined));
+    const stopped = await nomad.restartAllocation(alloc.id, VM_TASK_NAME).catch((e: unknown) => e);
+    expect(stopped).toBeInstanceOf(NomadError);
+    expect((stopped as NomadError).code).toBe('rejected');
+    expect((stopped as Error).message).toContain('not running');
+  }, 30_000);
+
+  it('reads the last bytes of the console', async () => {
+    const jobId = `uservm-tail-${target.kind}`;
+    await nomad.submitJob(jobHcl(jobId).hcl);
+    const alloc = await until('a running allocation', async () => (await nomad.listAllocations(jobId)).find((a) => a.clientStatus === 'running'));
+    await until('the boot to finish', async () => (sim.control.consoleOf(alloc.id).toString().endsWith('login: ') ? true : undefined));
+    const all = sim.control.consoleOf(alloc.id);
+    const tail = await nomad.readLogTail(alloc.id, VM_TASK_NAME, 300);
+    expect(tail.equals(all.subarray(all.length - 300))).toBe(true);
+    expect(tail.toString()).toMatch(/login: $/);
+    // More than there is: the whole console.
+    expect((await nomad.readLogTail(alloc.id, VM_TASK_NAME, all.length + 4096)).equals(all)).toBe(true);
+    const unknown = await nomad.readLogTail('0b8e4c52-8a43-4c0e-9b1e-6f0a4ad0d2a1', VM_TASK_NAME, 100).catch((e: unknown) => e);
+    expect((unknown as NomadError).code).toBe('not_found');
+    await nomad.stopJob(jobId);
+  });
+
   it('provisions 50 VMs at once', async () => {
     const jobs = Array.from({ length: 50 }, (_, i) => jobHcl(`uservm-many-${target.kind}-${i}`, { requestId: `req-many-${i}` }));
     const retriesBefore = env.ssh ? (nomad as SshNomadPort).stats().channelRetries : 0;
@@ -268,7 +367,17 @@ describe.each(sshTargets)('SSH transport: $name', (target) => {
     const nomad = env.nomad as SshNomadPort;
     const { hcl } = jobHcl(`uservm-token-${target.kind}`);
     await nomad.submitJob(hcl); // the sim refuses requests without the token
-    const built = [nomad.commands.run(), nomad.commands.inspect('uservm-x'), nomad.commands.allocs('uservm-x'), nomad.commands.stop('uservm-x'), nomad.commands.apiGet('/v1/jobs')];
+    const allocId = '0b8e4c52-8a43-4c0e-9b1e-6f0a4ad0d2a1';
+    const built = [
+      nomad.commands.run(),
+      nomad.commands.inspect('uservm-x'),
+      nomad.commands.allocs('uservm-x'),
+      nomad.commands.stop('uservm-x'),
+      nomad.commands.stop('uservm-x', { purge: false }),
+      nomad.commands.restart(allocId, VM_TASK_NAME),
+      nomad.commands.logsTail(allocId, VM_TASK_NAME, 4096),
+      nomad.commands.apiGet('/v1/jobs'),
+    ];
     for (const command of [...built, ...(ssh.double?.commands ?? [])]) expect(command).not.toContain(TOKEN);
     if (ssh.double) expect(ssh.double.commands.length).toBeGreaterThan(0);
   });
@@ -404,7 +513,17 @@ describe('SSH transport: only through the ssh2 double', () => {
     const double = await startTestSshServer({ nomadAddr: sim.url, token: TOKEN });
     const nomad = withMake({ ...sshEnvOf(double, '~/.nomad-token', '/', double.sftpRoot), double }).make();
     try {
-      for (const call of [() => nomad.getJob("x'; touch /tmp/pwned; '"), () => nomad.stopJob('UserVM $(id)'), () => nomad.readLogs('not-a-uuid; id', VM_TASK_NAME, 0)]) {
+      const uuid = '0b8e4c52-8a43-4c0e-9b1e-6f0a4ad0d2a1';
+      for (const call of [
+        () => nomad.getJob("x'; touch /tmp/pwned; '"),
+        () => nomad.stopJob('UserVM $(id)'),
+        () => nomad.stopJob('UserVM $(id)', { purge: false }),
+        () => nomad.readLogs('not-a-uuid; id', VM_TASK_NAME, 0),
+        () => nomad.restartAllocation('not-a-uuid; id'),
+        () => nomad.restartAllocation(uuid, "vm'; id; '"),
+        () => nomad.readLogTail(`${uuid}; id`, VM_TASK_NAME, 100),
+        () => nomad.readLogTail(uuid, VM_TASK_NAME, -1),
+      ]) {
         const err = await call().catch((e: unknown) => e);
         expect((err as NomadError).code).toBe('rejected');
       }
