@@ -2,9 +2,10 @@
 // gets a `Config` parsed by this schema; secrets never live here (see secrets.ts).
 import { z } from 'zod';
 import { macToBigInt, parseMacRange, poolRangeProblems, tryNormaliseMac } from '../domain/mac.js';
+import { HOUR_MS, formatDuration } from '../domain/lease.js';
 
 const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
-const DURATION_RE = /^(\d+)(ms|s|m|h)$/;
+const DURATION_RE = /^(\d+)(ms|s|m|h|d)$/;
 
 /** A MAC address, normalised to lower case. */
 export const macSchema = z
@@ -40,14 +41,14 @@ const macRangeSchema = z
   })
   .overwrite((value) => splitRange(value).map((p) => tryNormaliseMac(p) ?? p).join('-'));
 
-/** "10m", "30s", "500ms", "1h" → milliseconds. */
+/** "10m", "30s", "500ms", "1h", "90d" → milliseconds. */
 export const durationSchema = z
   .union([z.number().int().positive(), z.string().regex(DURATION_RE, { error: (iss) => `${JSON.stringify(iss.input)} is not a duration (expected e.g. 30s, 10m, 1h)` })])
   .transform((value) => {
     if (typeof value === 'number') return value;
     const m = DURATION_RE.exec(value)!;
     const n = Number(m[1]);
-    const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+    const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
     return n * unit;
   });
 
@@ -120,6 +121,40 @@ const nomadRouteSchema = z.strictObject({
   cluster: z.string().min(1),
 });
 
+// policy.lease and policy.quota (domain/lease.ts, domain/quota.ts). Cross-key rules: checkPolicy.
+const ISO_DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const isoDateSchema = z.string().refine(
+  (value) => {
+    const m = ISO_DATE_RE.exec(value);
+    if (!m) return false;
+    const date = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+    return date.toISOString().startsWith(value);
+  },
+  { error: (iss) => `${JSON.stringify(iss.input)} is not a date (expected YYYY-MM-DD, e.g. 2027-01-31)` },
+);
+/** A reminder offset before expiry: a duration, or 0 for the expiry itself. */
+const reminderOffsetSchema = z
+  .union([z.number().int().min(0), z.string().regex(DURATION_RE, { error: (iss) => `${JSON.stringify(iss.input)} is not a reminder offset (expected e.g. 7d, 12h, or 0 for the expiry itself)` })])
+  .transform((value) => (typeof value === 'number' ? value : durationSchema.parse(value)));
+const leaseSchema = z.strictObject({
+  /** Lease length from approval, and what a renewal adds. */
+  default: durationSchema.optional(),
+  /** Term ends: a lease ends at the end of the next one after approval. */
+  until: z.array(isoDateSchema).min(1, { error: 'list at least one date, or leave until out' }).optional(),
+  reminders: z.array(reminderOffsetSchema).default([604_800_000, 259_200_000, 86_400_000, 0]),
+  autoRenewals: z.number().int().min(0).default(2),
+  graceDays: z.number().int().min(0).default(14),
+});
+const quotaLimit = z.number().int().min(0).optional();
+const quotaSchema = z.strictObject({
+  vms: quotaLimit,
+  /** MHz, summed over the member's live VMs */
+  cpu: quotaLimit,
+  /** MiB */
+  memory: quotaLimit,
+  groups: z.array(z.strictObject({ group: z.string().min(1), vms: quotaLimit, cpu: quotaLimit, memory: quotaLimit })).default([]),
+});
+
 export const configSchema = z
   .strictObject({
     database: z.strictObject({ path: z.string().min(1).default('data/vmbot.sqlite') }).prefault({}),
@@ -154,8 +189,10 @@ export const configSchema = z
     policy: z
       .strictObject({
         allowSelfApproval: z.boolean().default(false),
-        /** How many live VMs one member may hold (0 = no limit). */
+        /** How many live VMs one member may hold (0 = no limit). The older name of quota.vms. */
         maxVmsPerMember: z.number().int().min(0).default(0),
+        lease: leaseSchema.optional(),
+        quota: quotaSchema.prefault({}),
       })
       .prefault({}),
     nomad: z
@@ -272,6 +309,7 @@ function crossChecks(raw: unknown, ctx: Ctx): void {
     });
   }
   checkReserved(obj(cfg.macPool) ?? {}, ctx);
+  checkPolicy(obj(cfg.policy) ?? {}, ctx);
 }
 
 /** Reserved MACs must lie in the pool (else reserving them means nothing) and appear once. */
@@ -392,3 +430,46 @@ export function routeCluster(routes: readonly NomadRoute[], names: readonly stri
 export type ConfigInput = z.input<typeof configSchema>;
 export type DistroConfig = Config['distros'][number];
 export type SizeConfig = Config['sizes'][number];
+
+/** policy.lease and policy.quota: rules that span keys (single values are checked above). */
+function checkPolicy(policy: Record<string, unknown>, ctx: Ctx): void {
+  const lease = obj(policy.lease);
+  if (lease) {
+    const path = ['policy', 'lease'];
+    const length = typeof lease.default === 'number' ? lease.default : undefined;
+    // Only the dates that parsed are compared: the others are reported by isoDateSchema.
+    const until = arr(lease.until).flatMap((d, i) => (typeof d === 'string' && isoDateSchema.safeParse(d).success ? [{ d, i }] : []));
+    if (length === undefined && lease.until === undefined) {
+      ctx.addIssue({ code: 'custom', path, message: 'set policy.lease.default (e.g. 90d) or policy.lease.until (term-end dates), or leave policy.lease out so that VMs never expire' });
+    }
+    if (length !== undefined && length < HOUR_MS) {
+      ctx.addIssue({ code: 'custom', path: [...path, 'default'], message: `${formatDuration(length)} is too short for a lease: give at least 1h (e.g. 90d)` });
+    }
+    for (let k = 1; k < until.length; k++) {
+      const [before, date] = [until[k - 1]!, until[k]!];
+      if (date.d <= before.d) ctx.addIssue({ code: 'custom', path: [...path, 'until', date.i], message: `${date.d} is not after ${before.d}: list the dates in order, each once` });
+    }
+    if (length !== undefined) {
+      arr(lease.reminders).forEach((offset, i) => {
+        if (typeof offset === 'number' && offset >= length) {
+          ctx.addIssue({ code: 'custom', path: [...path, 'reminders', i], message: `${formatDuration(offset)} before expiry is not within the lease (policy.lease.default is ${formatDuration(length)}): make the reminder shorter or the lease longer` });
+        }
+      });
+    }
+  }
+  const quota = obj(policy.quota) ?? {};
+  if (quota.vms !== undefined && typeof policy.maxVmsPerMember === 'number' && policy.maxVmsPerMember > 0) {
+    ctx.addIssue({ code: 'custom', path: ['policy', 'maxVmsPerMember'], message: 'policy.maxVmsPerMember and policy.quota.vms are both set: they mean the same; keep policy.quota.vms and remove policy.maxVmsPerMember' });
+  }
+  const seen = new Set<string>();
+  arr(quota.groups).forEach((entry, i) => {
+    const override = obj(entry) ?? {};
+    if (typeof override.group === 'string') {
+      if (seen.has(override.group)) ctx.addIssue({ code: 'custom', path: ['policy', 'quota', 'groups', i, 'group'], message: `${JSON.stringify(override.group)} has two overrides: merge them into one entry` });
+      seen.add(override.group);
+    }
+    if (override.vms === undefined && override.cpu === undefined && override.memory === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['policy', 'quota', 'groups', i], message: 'this override sets none of vms, cpu, memory: add the limits this group gets, or remove the entry' });
+    }
+  });
+}
