@@ -13,6 +13,8 @@ import { openStore } from './store/index.js';
 import { loadRenderer } from './render/index.js';
 import { newSeedToken } from './cloudinit/token.js';
 import { createWorkflow, type WorkflowDeps } from './workflow/index.js';
+import type { ChatPlatform } from './chat/platform.js';
+import { adminDecision } from './config/platforms.js';
 
 export interface Core {
   config: Config;
@@ -32,6 +34,8 @@ export interface BuildCoreOptions {
   /** Injected instead of the configured adapter (local mode's simulated cluster, tests). */
   nomad?: NomadPort;
   publisher?: Publisher;
+  /** The chat platforms whose admin rules the workflow applies (default: src/chat/platforms.ts PLATFORMS). */
+  platforms?: readonly ChatPlatform[];
   /** The injected nomad/publisher were made for this core alone: close them with it. */
   ownsPorts?: boolean;
   /** Workflow tuning and test hooks (card coalescing window, crash points...). */
@@ -51,7 +55,7 @@ export async function buildCore(opts: BuildCoreOptions): Promise<Core> {
     if (!opts.nomad || opts.ownsPorts) closers.unshift(() => nomad.close());
     const publisher = opts.publisher ?? (await (await import('./cloudinit/index.js')).createPublisher(config, logger.child({ part: 'cloudinit' })));
     if (!opts.publisher || opts.ownsPorts) closers.unshift(() => publisher.close());
-    const workflow = createWorkflow({ config, store, nomad, publisher, renderer, logger, newSeedToken, ...opts.workflow });
+    const workflow = createWorkflow({ config, store, nomad, publisher, renderer, logger, newSeedToken, isAdmin: adminDecision(config, opts.platforms), ...opts.workflow });
     let closed: Promise<void> | undefined;
     return {
       config,

@@ -7,6 +7,23 @@
 // bound twice (a publisher started the NoCloud server and so did the composition root).
 import type { Logger } from './log.js';
 
+export type CheckStatus = 'ok' | 'fail' | 'skip';
+
+/** One line of `vmbot doctor`: a component's check says what it found and what to do about it. */
+export interface CheckResult {
+  status: CheckStatus;
+  /** What was checked, e.g. "database", "slack: admin channel". */
+  what: string;
+  /** What was found. */
+  detail: string;
+  /** What to do about a failure. */
+  fix?: string;
+}
+
+export const checkOk = (what: string, detail: string): CheckResult => ({ status: 'ok', what, detail });
+export const checkFailed = (what: string, detail: string, fix: string): CheckResult => ({ status: 'fail', what, detail, fix });
+export const checkSkipped = (what: string, detail: string): CheckResult => ({ status: 'skip', what, detail });
+
 export interface Component {
   /** Short, for logs and errors: "nocloud server", "slack", "web console". */
   readonly name: string;
@@ -14,6 +31,11 @@ export interface Component {
   start(): Promise<string | void>;
   /** Stops it; must be safe to call once after a successful start. */
   stop(): Promise<void>;
+  /**
+   * `vmbot doctor`: checks what the part needs (reachable, authorised, writable) without
+   * starting it; one result per step, failures say what to fix. Absent: nothing to check.
+   */
+  check?(timeoutMs: number): Promise<CheckResult[]>;
 }
 
 export interface Started {

@@ -1,7 +1,10 @@
-// The composition root of production: the components config/platforms.ts says can run
-// (builtin NoCloud server, the core, Slack and/or Discord, the optional read-only console),
-// started in order by src/components.ts and stopped in reverse.
-import type { PlatformPlan } from './config/platforms.js';
+// The composition root of production: the components the configuration and secrets allow
+// (builtin NoCloud server, the core, each ready chat platform of the list, the optional
+// read-only console), started in order by src/components.ts and stopped in reverse.
+// `vmbot doctor` builds the same list and runs each component's check instead of starting it.
+import { PLATFORMS } from './chat/platforms.js';
+import type { ChatPlatform } from './chat/platform.js';
+import { configuredPlatforms, planPlatforms, readyPlatforms } from './config/platforms.js';
 import type { Config } from './config/schema.js';
 import type { Secrets } from './config/secrets.js';
 import type { Logger } from './log.js';
@@ -13,53 +16,34 @@ export interface Running {
   close(): Promise<void>;
 }
 
-/** The components of a production process, in start order. */
-export async function productionComponents(opts: { config: Config; secrets: Secrets; logger: Logger; plan: PlatformPlan }): Promise<Component[]> {
-  const { config, secrets, logger, plan } = opts;
-  // Refused before anything listens: a half-configured console must not leave ports bound.
-  if (config.web.enabled && !secrets.VMBOT_WEB_TOKEN) throw new Error('web.enabled is true but VMBOT_WEB_TOKEN is not set: the production console needs an access token');
+export interface ProcessOptions {
+  config: Config;
+  secrets: Secrets;
+  logger: Logger;
+  /** The chat platforms this process knows (default: src/chat/platforms.ts PLATFORMS). */
+  platforms?: readonly ChatPlatform[];
+}
+
+/**
+ * The components of a vmbot process, in start order, without starting anything. `chat`:
+ * the platforms that can start (`ready`: serve) or every configured one (`configured`:
+ * doctor, whose checks say what is missing).
+ */
+export async function processComponents(opts: ProcessOptions & { chat: 'ready' | 'configured' }): Promise<Component[]> {
+  const { config, secrets, logger } = opts;
+  const platforms = opts.platforms ?? PLATFORMS;
   const components: Component[] = [];
+  // Loaded only when needed: publishing and the checks pull in ssh2 (SFTP, Nomad over SSH).
   if (config.cloudInit.publish === 'builtin') {
     const { nocloudServerComponent } = await import('./cloudinit/index.js');
     const { listen, dir, publicUrl } = config.cloudInit.builtin;
     components.push(nocloudServerComponent({ dir, host: listen.host, port: listen.port, publicUrl, logger: logger.child({ part: 'nocloud' }) }));
   }
-  const core = coreComponent(() => ({ config, secrets, logger }));
+  const core = coreComponent(() => ({ config, secrets, logger, platforms }), async (timeoutMs) => (await import('./core-check.js')).checkCore(config, secrets, logger, timeoutMs));
   components.push(core);
-  if (plan.slack.ready && config.slack) {
-    const slack = config.slack;
-    components.push(
-      chatComponent(
-        'slack',
-        async ({ workflow }) => {
-          const { createSlackAdapter } = await import('./chat/slack/index.js');
-          return createSlackAdapter({
-            config: slack,
-            botToken: secrets.SLACK_BOT_TOKEN!,
-            ...(secrets.SLACK_APP_TOKEN ? { appToken: secrets.SLACK_APP_TOKEN } : {}),
-            ...(secrets.SLACK_SIGNING_SECRET ? { signingSecret: secrets.SLACK_SIGNING_SECRET } : {}),
-            workflow,
-            logger: logger.child({ platform: 'slack' }),
-          });
-        },
-        core,
-        `Slack (${slack.mode} mode), admin channel ${slack.adminChannel}`,
-      ),
-    );
-  }
-  if (plan.discord.ready && config.discord) {
-    const discord = config.discord;
-    components.push(
-      chatComponent(
-        'discord',
-        async ({ workflow }) => {
-          const { createDiscordAdapter } = await import('./chat/discord/index.js');
-          return createDiscordAdapter({ config: discord, token: secrets.DISCORD_TOKEN!, workflow, logger: logger.child({ platform: 'discord' }) });
-        },
-        core,
-        `Discord, guild ${discord.guildId}, admin channel ${discord.adminChannel}`,
-      ),
-    );
+  const plan = planPlatforms(config, secrets, platforms);
+  for (const { platform, section } of opts.chat === 'ready' ? readyPlatforms(plan) : configuredPlatforms(plan)) {
+    components.push(chatComponent(platform, { section, secrets, logger: logger.child({ platform: platform.name }) }, core));
   }
   if (config.web.enabled) {
     components.push(
@@ -73,8 +57,15 @@ export async function productionComponents(opts: { config: Config; secrets: Secr
   return components;
 }
 
-/** Production: the configured Nomad adapter and publisher, Slack and/or Discord, optional read-only console. */
-export async function startProduction(opts: { config: Config; secrets: Secrets; logger: Logger; plan: PlatformPlan }): Promise<Running> {
+/** The components of a production process, in start order: the ready chat platforms only. */
+export async function productionComponents(opts: ProcessOptions): Promise<Component[]> {
+  // Refused before anything listens: a half-configured console must not leave ports bound.
+  if (opts.config.web.enabled && !opts.secrets.VMBOT_WEB_TOKEN) throw new Error('web.enabled is true but VMBOT_WEB_TOKEN is not set: the production console needs an access token');
+  return processComponents({ ...opts, chat: 'ready' });
+}
+
+/** Production: the configured Nomad adapter and publisher, the ready chat platforms, optional read-only console. */
+export async function startProduction(opts: ProcessOptions): Promise<Running> {
   const started = await startComponents(await productionComponents(opts), opts.logger);
   return { describe: started.describe, close: started.stop };
 }

@@ -5,21 +5,28 @@
 //   production: nocloud server (builtin publishing) → core → slack / discord → web console → resume
 //   local mode: simulated cluster → nocloud server → core → web console → resume
 import type { ChatAdapter } from './chat/adapter.js';
+import type { ChatPlatform } from './chat/platform.js';
 import type { WebConsole, WebConsoleOptions } from './chat/web/index.js';
 import type { Config } from './config/schema.js';
+import type { Secrets } from './config/secrets.js';
+import type { Logger } from './log.js';
 import { buildCore, type BuildCoreOptions, type Core } from './app.js';
-import type { Component } from './components.js';
+import { checkFailed, checkOk, type CheckResult, type Component } from './components.js';
 
 /** The core (store, renderer, Nomad port, publisher, workflow) as a component; `core()` is valid once started. */
 export interface CoreComponent extends Component {
   core(): Core;
 }
 
-/** `options` is read when the component starts, so it may use URLs of components started before it. */
-export function coreComponent(options: () => BuildCoreOptions): CoreComponent {
+/**
+ * `options` is read when the component starts, so it may use URLs of components started before it.
+ * `check`: what `vmbot doctor` runs for the core's ports (database, Nomad, publishing) without starting it.
+ */
+export function coreComponent(options: () => BuildCoreOptions, check?: (timeoutMs: number) => Promise<CheckResult[]>): CoreComponent {
   let core: Core | undefined;
   return {
     name: 'core',
+    ...(check ? { check } : {}),
     core() {
       if (!core) throw new Error('the core is not started');
       return core;
@@ -33,17 +40,23 @@ export function coreComponent(options: () => BuildCoreOptions): CoreComponent {
   };
 }
 
-/** A chat adapter made from the started core: attached to the workflow, then started. */
-export function chatComponent(name: string, create: (core: Core) => Promise<ChatAdapter>, core: CoreComponent, describe: string): Component {
+/**
+ * A chat platform's adapter (src/chat/platform.ts), made from the started core: attached to the
+ * workflow, then started. Its check is the platform's own (`vmbot doctor`), which also runs
+ * when secrets are missing (it says what it could not check).
+ */
+export function chatComponent<Section>(platform: ChatPlatform<Section>, settings: { section: Section; secrets: Secrets; logger: Logger }, core: CoreComponent): Component {
+  const { section, secrets, logger } = settings;
   let adapter: ChatAdapter | undefined;
   return {
-    name,
+    name: platform.name,
     async start() {
-      adapter = await create(core.core());
+      adapter = await platform.create({ section, secrets, workflow: core.core().workflow, logger });
       core.core().workflow.attachSurface(adapter);
       await adapter.start();
-      return describe;
+      return platform.describe(section);
     },
+    check: (timeoutMs) => platform.check(section, secrets, timeoutMs),
     async stop() {
       await adapter?.stop();
     },
@@ -57,6 +70,16 @@ export function webConsoleComponent(settings: WebSettings, core: CoreComponent):
   let web: WebConsole | undefined;
   return {
     name: 'web console',
+    // Production's console refuses every request without its token.
+    ...(settings.mode === 'production'
+      ? {
+          check: async () => [
+            settings.token
+              ? checkOk('web console: token', 'VMBOT_WEB_TOKEN set')
+              : checkFailed('web console: token', 'web.enabled is true but VMBOT_WEB_TOKEN is not set', 'set VMBOT_WEB_TOKEN (e.g. `openssl rand -hex 32`), or set web.enabled: false'),
+          ],
+        }
+      : {}),
     get url() {
       if (!web) throw new Error('the web console is not started');
       return web.url;

@@ -4,6 +4,8 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { PLATFORMS } from '../chat/platforms.js';
+import { configuredPlatforms, planPlatforms, secretPurpose } from '../config/platforms.js';
 import { readSecrets, SecretError, type SecretName, type Secrets } from '../config/secrets.js';
 import { countMacs, mergeRanges, parseMacRange } from '../domain/mac.js';
 import { VmbotError } from '../domain/problem.js';
@@ -21,12 +23,10 @@ export interface SecretNeed {
 /** Which secrets this configuration uses, and which of them it cannot run without. */
 export function secretNeeds(config: Config): SecretNeed[] {
   const needs: SecretNeed[] = [];
-  if (config.slack) {
-    needs.push({ name: 'SLACK_BOT_TOKEN', required: true, for: 'slack' });
-    if (config.slack.mode === 'socket') needs.push({ name: 'SLACK_APP_TOKEN', required: true, for: 'slack Socket Mode' });
-    else needs.push({ name: 'SLACK_SIGNING_SECRET', required: true, for: 'slack HTTP mode' });
+  // Each configured chat platform names its own (src/chat/<platform>/platform.ts).
+  for (const { platform, section } of configuredPlatforms(planPlatforms(config, {}, PLATFORMS))) {
+    for (const need of platform.secretNeeds(section)) needs.push({ name: need.name, required: need.required, for: secretPurpose(platform, need) });
   }
-  if (config.discord) needs.push({ name: 'DISCORD_TOKEN', required: true, for: 'discord' });
   if (config.nomad.adapter === 'http') needs.push({ name: 'NOMAD_TOKEN', required: false, for: 'a Nomad cluster with ACLs' });
   if (config.web.enabled) needs.push({ name: 'VMBOT_WEB_TOKEN', required: true, for: 'the web console (web.enabled)' });
   return needs;
@@ -58,15 +58,7 @@ function describePublisher(config: Config): string {
 }
 
 function describeChat(config: Config): string {
-  const platforms: string[] = [];
-  if (config.slack) {
-    const admins = `${config.slack.admins.length} admin(s)${config.slack.adminGroup ? ` + group ${config.slack.adminGroup}` : ''}`;
-    platforms.push(`slack (${config.slack.mode === 'socket' ? 'Socket Mode' : `HTTP on ${config.slack.listen.host}:${config.slack.listen.port}`}, admin channel ${config.slack.adminChannel}, ${admins})`);
-  }
-  if (config.discord) {
-    const admins = `${config.discord.admins.length} admin(s), ${config.discord.adminRoles.length} admin role(s)`;
-    platforms.push(`discord (guild ${config.discord.guildId}, admin channel ${config.discord.adminChannel}, ${admins})`);
-  }
+  const platforms = configuredPlatforms(planPlatforms(config, {}, PLATFORMS)).map(({ platform, section }) => platform.describe(section));
   return platforms.length > 0 ? platforms.join('; ') : 'none (vmbot serve runs local mode: web console on a simulated cluster)';
 }
 

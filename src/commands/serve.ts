@@ -1,8 +1,9 @@
-// `vmbot serve` (what `npm start` runs): production when Slack or Discord credentials are
-// configured, otherwise local mode (web console + simulated cluster) with one line saying so.
+// `vmbot serve` (what `npm start` runs): production when a chat platform of the list
+// (src/chat/platforms.ts: Slack, Discord) has its section and credentials, otherwise local
+// mode (web console + simulated cluster) with one line saying so.
 import type { Command } from 'commander';
 import { ConfigError } from '../config/load.js';
-import { halfConfigured, planPlatforms } from '../config/platforms.js';
+import { halfConfigured, planPlatforms, readyPlatforms } from '../config/platforms.js';
 import { readSecrets, SecretError } from '../config/secrets.js';
 import { createLogger } from '../log.js';
 import { startProduction, type Running } from '../main.js';
@@ -35,9 +36,9 @@ export function registerServeCommand(program: Command): void {
         const secrets = readSecrets();
         const logger = createLogger({ level: config.log.level });
         const plan = planPlatforms(config, secrets);
-        const local = opts.local === true || (!plan.slack.ready && !plan.discord.ready);
+        const local = opts.local === true || readyPlatforms(plan).length === 0;
         if (production && !local) throw production;
-        const problems = opts.local ? [] : halfConfigured(plan, config);
+        const problems = opts.local ? [] : halfConfigured(plan);
         if (problems.length > 0) {
           console.error(`vmbot: cannot start (${found ? path : 'no config file, defaults'}):`);
           for (const p of [...problems, ...(production?.issues ?? [])]) console.error(`  - ${p}`);
@@ -54,7 +55,7 @@ export function registerServeCommand(program: Command): void {
           console.log(localModeBanner(started.url));
           running = started;
         } else {
-          const prod = await startProduction({ config, secrets, logger, plan });
+          const prod = await startProduction({ config, secrets, logger });
           logger.info({ config: found ? path : '(defaults)', running: prod.describe }, 'vmbot is running');
           running = prod;
         }

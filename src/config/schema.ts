@@ -2,6 +2,8 @@
 // gets a `Config` parsed by this schema; secrets never live here (see secrets.ts).
 import { z } from 'zod';
 import { macToBigInt, parseMacRange, poolRangeProblems, tryNormaliseMac } from '../domain/mac.js';
+import { PLATFORM_SECTIONS } from '../chat/platforms.js';
+import { listenSchema, urlSchema } from './fields.js';
 import { HOUR_MS, formatDuration } from '../domain/lease.js';
 
 const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
@@ -52,19 +54,7 @@ export const durationSchema = z
     return n * unit;
   });
 
-/** "host:port" → { host, port }. */
-export const listenSchema = z.string().transform((value, ctx) => {
-  const i = value.lastIndexOf(':');
-  const port = Number(value.slice(i + 1));
-  const host = value.slice(0, i).replace(/^\[|\]$/g, '');
-  if (i <= 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
-    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not host:port (e.g. 127.0.0.1:8080)` });
-    return z.NEVER;
-  }
-  return { host, port };
-});
-
-const urlSchema = z.url({ protocol: /^https?$/, error: (iss) => `${JSON.stringify(iss.input)} is not an http(s) URL` });
+export { listenSchema } from './fields.js';
 const fingerprintSchema = z
   .string()
   .regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, { error: 'expected an OpenSSH SHA256 fingerprint like SHA256:abc... (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub)' });
@@ -232,28 +222,8 @@ export const configSchema = z
           .optional(),
       })
       .prefault({}),
-    slack: z
-      .strictObject({
-        mode: z.enum(['socket', 'http']).default('socket'),
-        apiUrl: urlSchema.default('https://slack.com/api/'),
-        /** HTTP mode: where the receiver listens (loopback by default: a reverse proxy terminates TLS in front). */
-        listen: listenSchema.default({ host: '127.0.0.1', port: 3000 }),
-        adminChannel: z.string().min(1),
-        admins: z.array(z.string().min(1)).default([]),
-        adminGroup: z.string().optional(),
-      })
-      .optional(),
-    discord: z
-      .strictObject({
-        apiUrl: urlSchema.default('https://discord.com/api'),
-        applicationId: z.string().regex(/^\d{15,22}$/, { error: 'expected a Discord snowflake ID (digits)' }),
-        guildId: z.string().regex(/^\d{15,22}$/, { error: 'expected a Discord snowflake ID (digits)' }),
-        adminChannel: z.string().regex(/^\d{15,22}$/, { error: 'expected a Discord channel ID (digits)' }),
-        adminRoles: z.array(z.string()).default([]),
-        admins: z.array(z.string()).default([]),
-        fallbackChannel: z.string().optional(),
-      })
-      .optional(),
+    // One optional section per chat platform (slack:, discord:, ...), declared by each platform.
+    ...PLATFORM_SECTIONS,
     web: z
       .strictObject({
         enabled: z.boolean().default(false),

@@ -1,9 +1,20 @@
 // Secrets come only from the environment, or from a file named by VAR_FILE (the Docker and
 // Nomad convention). They are never in the config file and never logged.
 import { readFileSync } from 'node:fs';
+import { PLATFORMS } from '../chat/platforms.js';
+import type { ChatPlatform } from '../chat/platform.js';
 
-export const SECRET_NAMES = ['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN', 'SLACK_SIGNING_SECRET', 'DISCORD_TOKEN', 'NOMAD_TOKEN', 'VMBOT_WEB_TOKEN'] as const;
-export type SecretName = (typeof SECRET_NAMES)[number];
+/** Secrets vmbot itself reads, whatever chat platforms are used. */
+const CORE_SECRET_NAMES = ['NOMAD_TOKEN', 'VMBOT_WEB_TOKEN'] as const;
+
+/** The secrets of these chat platforms (each names its own) and vmbot's own. */
+export function secretNamesOf(platforms: readonly ChatPlatform[]): string[] {
+  return [...new Set([...platforms.flatMap((p) => p.secretNames), ...CORE_SECRET_NAMES])];
+}
+
+export const SECRET_NAMES: readonly string[] = secretNamesOf(PLATFORMS);
+/** An environment variable name (the chat platforms' are in src/chat/<platform>/platform.ts). */
+export type SecretName = string;
 export type Secrets = Partial<Record<SecretName, string>>;
 
 export class SecretError extends Error {
@@ -13,9 +24,9 @@ export class SecretError extends Error {
   }
 }
 
-export function readSecrets(env: NodeJS.ProcessEnv = process.env): Secrets {
+export function readSecrets(env: NodeJS.ProcessEnv = process.env, names: readonly SecretName[] = SECRET_NAMES): Secrets {
   const secrets: Secrets = {};
-  for (const name of SECRET_NAMES) {
+  for (const name of names) {
     const direct = env[name];
     const file = env[`${name}_FILE`];
     if (direct && file) throw new SecretError(name, `both ${name} and ${name}_FILE are set: keep one`);

@@ -2,8 +2,12 @@
 // is approved becomes a VM and keeps the same id for its whole life.
 import type { ProgressStep, RequestState } from './states.js';
 
-/** Members are identified per platform: a Slack user and a Discord user are different members. */
-export type Platform = 'slack' | 'discord' | 'web' | 'cli';
+/**
+ * Members are identified per platform: a Slack user and a Discord user are different members.
+ * A chat platform's name (src/chat/platforms.ts: 'slack', 'discord', ...), or the built-in
+ * 'web' (the console) and 'cli' (commands run on the server).
+ */
+export type Platform = string;
 
 export interface MemberRef {
   platform: Platform;

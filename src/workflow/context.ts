@@ -2,7 +2,7 @@
 // the watcher, plus the test hook that marks each provisioning step.
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import type { MemberRef } from '../domain/request.js';
+import type { Actor, MemberRef } from '../domain/request.js';
 import type { NomadPort } from '../nomad/port.js';
 import type { Publisher } from '../cloudinit/port.js';
 import type { Renderer } from '../render/types.js';
@@ -44,6 +44,8 @@ export interface WorkflowPorts {
   publisher: Publisher;
   renderer: Renderer;
   logger: Logger;
+  /** Who is an admin: decided outside the workflow from the chat platforms' rules (src/config/platforms.ts adminDecision). */
+  isAdmin(actor: Actor): boolean;
 }
 
 export interface WorkflowContext extends WorkflowPorts {

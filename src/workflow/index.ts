@@ -43,6 +43,7 @@ export function createWorkflow(deps: WorkflowDeps): VmWorkflow {
       publisher: deps.publisher,
       renderer: deps.renderer,
       logger,
+      isAdmin: (actor) => deps.isAdmin(actor),
       now,
       newSeedToken: deps.newSeedToken,
       notifier,

@@ -3,16 +3,16 @@
 // shared VmWorkflow.
 import { once } from 'node:events';
 import { Events } from 'discord.js';
-import type { Config } from '../../config/schema.js';
 import type { Logger } from '../../log.js';
 import type { VmWorkflow } from '../../workflow/api.js';
 import type { ChatAdapter } from '../adapter.js';
 import { createDiscordClient, type RestOptions } from './client.js';
 import { createInteractionRouter } from './interactions.js';
+import type { DiscordSection } from './platform.js';
 import { createDiscordSurface } from './surface.js';
 
 export interface DiscordAdapterOptions {
-  config: NonNullable<Config['discord']>;
+  config: DiscordSection;
   token: string;
   workflow: VmWorkflow;
   logger: Logger;

@@ -1,17 +1,17 @@
 // The Slack adapter: Bolt app + handlers (inbound) and the ChatSurface (outbound).
 // main.ts registers it with workflow.attachSurface(adapter) before start(); start() does
 // not attach it itself, so one adapter is never registered twice.
-import type { Config } from '../../config/schema.js';
 import type { Logger } from '../../log.js';
 import type { VmWorkflow } from '../../workflow/api.js';
 import type { ChatAdapter } from '../adapter.js';
 import { createActorResolver } from './actor.js';
 import { createBoltApp, type BoltAppOptions, type SocketModeTuning } from './app.js';
 import { registerHandlers } from './handlers.js';
+import type { SlackSection } from './platform.js';
 import { createSlackSurface } from './surface.js';
 
 export interface SlackAdapterOptions {
-  config: NonNullable<Config['slack']>;
+  config: SlackSection;
   botToken: string;
   appToken?: string;
   signingSecret?: string;

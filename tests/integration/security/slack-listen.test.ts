@@ -53,7 +53,6 @@ describe('security: the Slack HTTP receiver', () => {
       config,
       secrets: { SLACK_BOT_TOKEN: double.botToken, SLACK_SIGNING_SECRET: double.signingSecret },
       logger: createLogger({ level: 'info', pretty: false, destination }),
-      plan: { slack: { ready: true, missing: [] }, discord: { ready: false, missing: [] } },
     });
     const started = lines.map((l) => JSON.parse(l) as { msg?: string; url?: string }).find((l) => l.msg === 'Slack adapter started');
     url = new URL(started!.url!);

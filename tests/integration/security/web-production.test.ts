@@ -46,7 +46,6 @@ describe('security: the production web console', () => {
       config,
       secrets: { VMBOT_WEB_TOKEN: WEB_TOKEN, NOMAD_TOKEN },
       logger: createLogger({ level: 'debug', pretty: false, destination }),
-      plan: { slack: { ready: false, missing: [] }, discord: { ready: false, missing: [] } },
     });
     const line = running.describe.find((d) => d.includes('web console'));
     url = new URL(/(http:\/\/\S+)/.exec(line ?? '')![1]!);
