@@ -46,6 +46,7 @@ export function noticeWording(notice: MemberNotice): Wording {
       const out: Wording = [t('Your VM '), name, t(' is up: '), { code: notice.ssh }];
       if (notice.ipv4) out.push(t('\nIPv4: '), { code: notice.ipv4 });
       for (const v6 of notice.ipv6 ?? []) out.push(t('\nIPv6: '), { code: v6 });
+      out.push(t('\nLog in with the ssh command above: the key you gave is already on it.'));
       return out;
     }
     case 'deleted':
@@ -59,7 +60,7 @@ export interface ActionWording {
   /** The button's label. */
   label: string;
   /** Kinds that need a reason: the form asking for it. */
-  reason?: { title: (name: string) => string; question: (name: string) => Wording; field: string; hint: string; submit: string };
+  reason?: { title: string; question: (name: string) => Wording; field: string; hint: string; submit: string };
   /** Kinds that need a confirmation: what the member confirms. */
   confirm?: { title: string; detail: string; question: (name: string, stateLabel: string) => Wording; yes: string; no: string };
   /** What the presser is told when the press succeeded on a private message (not a card the workflow redraws). */
@@ -72,7 +73,7 @@ export const ACTION_WORDING: Readonly<Record<ActionKind, ActionWording>> = {
   deny: {
     label: 'Deny',
     reason: {
-      title: (name) => `Deny VM ${name}`,
+      title: 'Deny request',
       question: (name) => [t('Deny the request for '), vm(name), t('? The member receives your reason.')],
       field: 'Reason',
       hint: 'The member sees this',
@@ -87,7 +88,7 @@ export const ACTION_WORDING: Readonly<Record<ActionKind, ActionWording>> = {
       title: 'Are you sure?',
       detail: 'This stops the VM, purges its Nomad job and frees its MAC address. Its disk is lost.',
       question: (name, stateLabel) => [t('Delete VM '), vm(name), t(` (${stateLabel})? Its job is stopped and purged and its address freed: its disk is lost. This cannot be undone.`)],
-      yes: 'Delete it',
+      yes: 'Delete',
       no: 'Keep it',
     },
     done: (name) => [t('VM '), vm(name), t(' is being deleted.')],

@@ -4,7 +4,9 @@
 import type { types } from '@slack/bolt';
 import type { MemberRef } from '../../domain/request.js';
 import type { Problem } from '../../domain/problem.js';
-import type { CardAction, MemberNotice, ProgressItem, Reply, RequestCardView, VmSummaryView } from '../../workflow/views.js';
+import { actionFor } from '../../workflow/cards.js';
+import { ACTION_WORDING, noticeWording, type Wording } from '../../workflow/notices.js';
+import { isActionKind, type ActionKind, type CardAction, type MemberNotice, type ProgressItem, type Reply, type RequestCardView, type VmSummaryView } from '../../workflow/views.js';
 import { escapeCodeBlock, escapeMrkdwn, fitEscaped, mentionUser, mrkdwn, plain } from './escape.js';
 import { LIMITS } from './limits.js';
 
@@ -17,8 +19,16 @@ export interface SlackMessage {
   blocks: Block[];
 }
 
+/** A button's action_id is `vm:<kind>` and its value the request id. */
 export const ACTION_PREFIX = 'vm:';
-export const actionId = (kind: CardAction['kind']): string => `${ACTION_PREFIX}${kind}`;
+export const actionId = (kind: ActionKind): string => `${ACTION_PREFIX}${kind}`;
+
+/** A pressed button back to what the workflow acts on; undefined for an id vmbot never drew. */
+export function decodeAction(actionIdPressed: string, value: string | undefined): { kind: ActionKind; requestId: string } | undefined {
+  if (!actionIdPressed.startsWith(ACTION_PREFIX) || !value) return undefined;
+  const kind = actionIdPressed.slice(ACTION_PREFIX.length);
+  return isActionKind(kind) ? { kind, requestId: value } : undefined;
+}
 
 const STEP_MARK: Record<ProgressItem['status'], string> = { done: ':white_check_mark:', current: ':hourglass_flowing_sand:', todo: ':white_small_square:', failed: ':x:' };
 
@@ -49,6 +59,19 @@ const context = (texts: string[]): types.ContextBlock => ({
   elements: texts.slice(0, LIMITS.contextElements).map((text) => ({ type: 'mrkdwn', text: fitEscaped(text, LIMITS.sectionText) })),
 });
 
+/** vmbot's wording (src/workflow/notices.ts) as mrkdwn: every span escaped, formatted by its kind. */
+export function mrkdwnOf(wording: Wording, quoteMax = 2500): string {
+  return wording
+    .map((s) => {
+      if ('text' in s) return escapeMrkdwn(s.text);
+      if ('strong' in s) return `*${escapeMrkdwn(s.strong)}*`;
+      if ('member' in s) return who(s.member);
+      if ('code' in s) return `\`${escapeMrkdwn(s.code).replace(/`/g, "'")}\``;
+      return quoted(s.quote, quoteMax);
+    })
+    .join('');
+}
+
 /** A quoted block of member text ("> ..." on every line). */
 function quoted(raw: string, max: number): string {
   const escaped = escapeMrkdwn(raw.trim() || '(none)');
@@ -63,13 +86,15 @@ export function button(action: CardAction): ButtonElement {
     value: action.requestId,
   };
   if (action.style !== 'default') b.style = action.style;
-  if (action.needs === 'confirmation') {
+  const confirm = ACTION_WORDING[action.kind].confirm;
+  if (action.needs === 'confirmation' && confirm) {
+    // Slack asks itself (a confirm dialog on the button): the press that arrives is confirmed.
     b.confirm = {
-      title: { type: 'plain_text', text: 'Are you sure?' },
-      text: { type: 'mrkdwn', text: 'This stops the VM, purges its Nomad job and frees its MAC address. Its disk is lost.' },
-      confirm: { type: 'plain_text', text: plain(action.label, LIMITS.confirmButton) },
-      deny: { type: 'plain_text', text: 'Keep it' },
-      style: 'danger',
+      title: { type: 'plain_text', text: plain(confirm.title, 100) },
+      text: { type: 'mrkdwn', text: mrkdwn(confirm.detail, 300) },
+      confirm: { type: 'plain_text', text: plain(confirm.yes, LIMITS.confirmButton) },
+      deny: { type: 'plain_text', text: plain(confirm.no, LIMITS.confirmButton) },
+      ...(action.style === 'danger' ? { style: 'danger' as const } : {}),
     };
   }
   return b;
@@ -128,40 +153,12 @@ function failureText(failure: NonNullable<RequestCardView['failure']>): string {
   return `${head}\nLast console lines:\n\`\`\`${tail}\`\`\``;
 }
 
-/** A direct message to the member for each notice. */
+/** A direct message to the member for each notice (worded in src/workflow/notices.ts), with its buttons if any. */
 export function noticeMessage(notice: MemberNotice): SlackMessage {
-  const name = `*${escapeMrkdwn(notice.name)}*`;
-  let text: string;
-  switch (notice.kind) {
-    case 'requested':
-      text = `Your request for VM ${name} was sent to the admins. You will hear from me when they decide.`;
-      break;
-    case 'approved':
-      text = `Your VM ${name} was approved by ${who(notice.by)} and is being created. I will send you its address when it is up.`;
-      break;
-    case 'denied':
-      text = `Your request for VM ${name} was denied by ${who(notice.by)}.\n*Reason*\n${quoted(notice.reason, 2500)}`;
-      break;
-    case 'delayed':
-      // The reason already says the admins were told (src/workflow/cards.ts memberFailureReason).
-      text = `Your VM ${name} is delayed: ${mrkdwn(notice.reason, 2500)}`;
-      break;
-    case 'up': {
-      const lines = [`Your VM ${name} is up.`];
-      if (notice.ipv4) lines.push(`IPv4: \`${escapeMrkdwn(notice.ipv4)}\``);
-      for (const v6 of notice.ipv6 ?? []) lines.push(`IPv6: \`${escapeMrkdwn(v6)}\``);
-      lines.push(`Log in with:\n\`\`\`${escapeCodeBlock(notice.ssh)}\`\`\``);
-      text = lines.join('\n');
-      break;
-    }
-    case 'deleted':
-      text = `Your VM ${name} was deleted.`;
-      break;
-    case 'lost':
-      text = `Your VM ${name} is gone from the cluster (its Nomad job vanished). Ask an admin, or \`/vm delete ${escapeMrkdwn(notice.name)}\` and request a new one.`;
-      break;
-  }
-  return { text: fitEscaped(text, 3000), blocks: [section(text)] };
+  const text = mrkdwnOf(noticeWording(notice));
+  const blocks: Block[] = [section(text)];
+  if (notice.actions?.length) blocks.push({ type: 'actions', block_id: 'vm:actions', elements: notice.actions.slice(0, LIMITS.actionsElements).map(button) });
+  return { text: fitEscaped(text, 3000), blocks };
 }
 
 function summaryLine(vm: VmSummaryView): string {
@@ -211,12 +208,13 @@ export function replyMessage(reply: Reply): SlackMessage {
   }
 }
 
-/** The ephemeral "are you sure" offered by `/vm delete NAME`. */
-export function deleteOfferMessage(vm: VmSummaryView): SlackMessage {
-  const text = `Delete VM *${escapeMrkdwn(vm.name)}* (${escapeMrkdwn(vm.stateLabel)})? Its disk is lost.`;
+/** The ephemeral "are you sure" offered by a command such as `/vm delete NAME`: one button, confirmed again by Slack. */
+export function confirmOfferMessage(kind: ActionKind, vm: VmSummaryView): SlackMessage {
+  const wording = ACTION_WORDING[kind];
+  const text = mrkdwnOf(wording.confirm ? wording.confirm.question(vm.name, vm.stateLabel) : [{ text: `${wording.label}: ` }, { strong: vm.name }]);
   return {
     text: fitEscaped(text, 3000),
-    blocks: [section(text), { type: 'actions', block_id: 'vm:actions', elements: [button({ kind: 'delete', requestId: vm.requestId, label: `Delete ${vm.name}`, style: 'danger', needs: 'confirmation' })] }],
+    blocks: [section(text), { type: 'actions', block_id: 'vm:actions', elements: [button(actionFor(kind, vm.requestId, `${wording.label} ${vm.name}`))] }],
   };
 }
 

@@ -1,11 +1,14 @@
 // `/vm ...` text → one normalised command. Anything unrecognised becomes help, so a typo
 // gets the list of commands instead of silence.
 
+import { HELP_HINTS, helpWording, type Wording } from '../../workflow/notices.js';
+import { mrkdwnOf } from './blocks.js';
+
 export type SlashCommand =
   | { kind: 'request' }
   | { kind: 'list' }
   | { kind: 'ip' | 'status' | 'delete' | 'cancel'; name: string }
-  | { kind: 'help'; hint?: string };
+  | { kind: 'help'; hint?: Wording };
 
 const NEEDS_NAME = ['ip', 'status', 'delete', 'cancel'] as const;
 type NamedKind = (typeof NEEDS_NAME)[number];
@@ -18,22 +21,14 @@ export function parseCommand(text: string): SlashCommand {
   if (verb === 'list' && args.length === 0) return { kind: 'list' };
   if ((NEEDS_NAME as readonly string[]).includes(verb)) {
     if (args.length === 1) return { kind: verb as NamedKind, name: args[0]! };
-    return { kind: 'help', hint: `\`/vm ${verb}\` needs exactly one VM name, e.g. \`/vm ${verb} my-vm\`.` };
+    return { kind: 'help', hint: HELP_HINTS.needsName(verb) };
   }
   if (verb === '' || verb === 'help') return { kind: 'help' };
-  return { kind: 'help', hint: `Unknown command \`${verb.replace(/[`<>&]/g, '')}\`.` };
+  // The verb is shown back as code, escaped when drawn (mrkdwnOf).
+  return { kind: 'help', hint: HELP_HINTS.unknown(verb.slice(0, 40)) };
 }
 
-export const HELP_LINES = [
-  '`/vm request` — ask for a new VM (opens a form)',
-  '`/vm list` — your VMs (all VMs for admins)',
-  '`/vm ip NAME` — the address of a VM and the ssh command',
-  '`/vm status NAME` — the state of a VM',
-  '`/vm cancel NAME` — withdraw a request that is still waiting for approval',
-  '`/vm delete NAME` — delete a VM (asks for confirmation in the admins\' card)',
-  '`/vm help` — this text',
-] as const;
-
-export function helpText(hint?: string): string {
-  return [...(hint ? [hint, ''] : []), '*vmbot commands*', ...HELP_LINES].join('\n');
+/** The `/vm help` answer as mrkdwn (worded in src/workflow/notices.ts; the Slack form asks the request's details). */
+export function helpText(hint?: Wording): string {
+  return mrkdwnOf(helpWording(hint ? { hint } : {}));
 }

@@ -7,13 +7,13 @@ import type { Result } from '../../domain/problem.js';
 import type { Actor } from '../../domain/request.js';
 import type { Logger } from '../../log.js';
 import type { VmWorkflow } from '../../workflow/api.js';
-import type { ActionKind, VmSummaryView } from '../../workflow/views.js';
+import { ACTION_WORDING, UNKNOWN_BUTTON, type Wording } from '../../workflow/notices.js';
+import { ACTION_KINDS, ACTIONS, type ActionKind, type VmSummaryView } from '../../workflow/views.js';
 import type { ActorResolver } from './actor.js';
-import { ACTION_PREFIX, deleteOfferMessage, problemsText, replyMessage, type SlackMessage } from './blocks.js';
+import { ACTION_PREFIX, confirmOfferMessage, decodeAction, mrkdwnOf, problemsText, replyMessage, type SlackMessage } from './blocks.js';
 import { helpText, parseCommand, type SlashCommand } from './commands.js';
-import { escapeMrkdwn } from './escape.js';
 import { slackError } from './slack-error.js';
-import { DENY_CALLBACK, REQUEST_CALLBACK, REQUEST_FIELDS, denyModal, problemsToErrors, readDenyMetadata, readDenyReason, readRequestSubmission, requestModal } from './modals.js';
+import { REASON_BLOCK, REQUEST_CALLBACK, REQUEST_FIELDS, problemsToErrors, readDenyMetadata, readDenyReason, readRequestSubmission, reasonCallback, reasonModal, requestModal } from './modals.js';
 
 type WebClient = App['client'];
 
@@ -26,8 +26,6 @@ export interface HandlerDeps {
   /** How long a view submission may wait for the workflow before acking without it. */
   submitDeadlineMs?: number;
 }
-
-const ACTION_KINDS: readonly ActionKind[] = ['approve', 'deny', 'retry', 'delete', 'cancel'];
 
 export function registerHandlers(app: App, deps: HandlerDeps): void {
   const { workflow, actors, logger } = deps;
@@ -81,38 +79,42 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
       case 'status':
         return fromResult(await workflow.status(actor, parsed.name), (vm) => replyMessage({ kind: 'vm', vm }));
       case 'cancel':
-        return fromResult(await workflow.cancel(actor, parsed.name), (vm) => textMessage(`Your request for *${escapeMrkdwn(vm.name)}* is cancelled.`));
+        return fromResult(await workflow.act(actor, { kind: 'cancel', requestId: parsed.name }), (vm) => textMessage(mrkdwnOf(ACTION_WORDING.cancel.done(vm.name))));
       case 'delete':
-        // The deletion itself waits for a confirmed press of the offered button.
-        return fromResult(await workflow.status(actor, parsed.name), (vm) => deleteOfferMessage(vm));
+        // The deletion itself waits for a confirmed press of the offered button; a refusal is the workflow's (audited).
+        return fromResult(await workflow.canAct(actor, { kind: 'delete', requestId: parsed.name }), (vm) => confirmOfferMessage('delete', vm));
     }
   }
 
+  // Every button vmbot draws is `vm:<kind>` (blocks.ts); one handler routes them all, from
+  // the kind's spec (views.ts ACTIONS): a reason opens its modal first, anything else goes
+  // straight to workflow.act (a confirmation was already asked by Slack's confirm dialog).
   app.action({ type: 'block_actions', action_id: new RegExp(`^${ACTION_PREFIX}`) }, async ({ ack, body, action, client, respond }) => {
     await ack();
-    if (action.type !== 'button' || !action.value) return;
-    const kind = action.action_id.slice(ACTION_PREFIX.length) as ActionKind;
-    if (!ACTION_KINDS.includes(kind)) return;
-    const requestId = action.value;
+    if (action.type !== 'button') return;
     const channel = body.channel?.id;
     const fromEphemeral = body.container?.['is_ephemeral'] === true;
     const tell = (message: SlackMessage) => tellPresser(client, respond, { channel: fromEphemeral ? undefined : channel, user: body.user.id }, message);
+    const pressed = decodeAction(action.action_id, action.value);
+    if (!pressed) {
+      logger.warn({ actionId: action.action_id.slice(0, 40) }, 'a press of a button vmbot does not know');
+      await tell(textMessage(mrkdwnOf(UNKNOWN_BUTTON))).catch((err: unknown) => logger.warn({ err }, 'could not answer an unknown button'));
+      return;
+    }
+    const { kind, requestId } = pressed;
     try {
       const actor = await actors.actorFor(body.user.id, body.user.name);
-      if (kind === 'deny') {
-        if (!workflow.isAdmin(actor)) {
-          // Let the workflow refuse (and audit) before any modal opens.
-          const refused = await workflow.deny(actor, requestId, '');
-          if (!refused.ok) await tell(textMessage(problemsText(refused.problems)));
-          return;
-        }
-        const card = await workflow.card(requestId);
-        await client.views.open({ trigger_id: body.trigger_id, view: denyModal({ requestId, ...(channel ? { channel } : {}) }, card?.name ?? requestId) });
+      if (ACTIONS[kind].needs === 'reason') {
+        // The workflow refuses (and audits) before any modal opens.
+        const allowed = await workflow.canAct(actor, { kind, requestId });
+        if (!allowed.ok) return void (await tell(textMessage(problemsText(allowed.problems))));
+        await client.views.open({ trigger_id: body.trigger_id, view: reasonModal(kind, { requestId, ...(channel ? { channel } : {}) }, allowed.value.name) });
         return;
       }
-      const result = await decide(workflow, actor, kind, requestId);
+      const result = await workflow.act(actor, { kind, requestId });
       if (!result.ok) await tell(textMessage(problemsText(result.problems)));
-      else if (fromEphemeral) await respond({ replace_original: true, text: `Deleting *${escapeMrkdwn(result.value.name)}*…` });
+      // A card is redrawn by the workflow; an ephemeral offer is replaced by the outcome.
+      else if (fromEphemeral) await respond({ replace_original: true, text: mrkdwnOf(ACTION_WORDING[kind].done(result.value.name)) });
     } catch (err) {
       logger.error({ err, kind, requestId }, 'button press failed');
       await tell(textMessage(':warning: Something went wrong on vmbot\'s side; the card was not changed. Try again in a minute.')).catch(() => undefined);
@@ -146,39 +148,31 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
     await ack({ response_action: 'errors', errors: { name: 'vmbot could not store your request (an error on our side). Try again in a minute.' } });
   });
 
-  app.view(DENY_CALLBACK, async ({ ack, body, view }) => {
-    const meta = readDenyMetadata(view.private_metadata);
-    if (!meta) return void (await ack({ response_action: 'errors', errors: { reason: 'This form is out of date; press Deny on the card again.' } }));
-    const reason = readDenyReason(view.state.values);
-    try {
-      const actor = await actors.actorFor(body.user.id, body.user.name);
-      const outcome = await within(workflow.deny(actor, meta.requestId, reason), deadline);
-      if (outcome === 'late') return void (await ack());
-      if (!outcome.ok) throw outcome.error;
-      if (outcome.value.ok) return void (await ack());
-      await ack({ response_action: 'errors', errors: problemsToErrors(outcome.value.problems, ['reason'], 'reason') });
-    } catch (err) {
-      logger.error({ err, requestId: meta.requestId }, 'deny failed');
-      await ack({ response_action: 'errors', errors: { reason: 'vmbot could not record the decision (an error on our side). Try again in a minute.' } });
-    }
-  });
+  // One view handler per kind that asks for a reason (Deny's callback is `vm:deny`).
+  for (const kind of ACTION_KINDS.filter((k) => ACTIONS[k].needs === 'reason')) app.view(reasonCallback(kind), reasonSubmitted(kind));
+
+  function reasonSubmitted(kind: ActionKind): Parameters<App['view']>[1] {
+    return async ({ ack, body, view }) => {
+      const meta = readDenyMetadata(view.private_metadata);
+      if (!meta) return void (await ack({ response_action: 'errors', errors: { [REASON_BLOCK]: `This form is out of date; press ${ACTION_WORDING[kind].label} on the card again.` } }));
+      const reason = readDenyReason(view.state.values);
+      try {
+        const actor = await actors.actorFor(body.user.id, body.user.name);
+        const outcome = await within(workflow.act(actor, { kind, requestId: meta.requestId, reason }), deadline);
+        if (outcome === 'late') return void (await ack());
+        if (!outcome.ok) throw outcome.error;
+        if (outcome.value.ok) return void (await ack());
+        await ack({ response_action: 'errors', errors: problemsToErrors(outcome.value.problems, [REASON_BLOCK], REASON_BLOCK) });
+      } catch (err) {
+        logger.error({ err, kind, requestId: meta.requestId }, 'a press with a reason failed');
+        await ack({ response_action: 'errors', errors: { [REASON_BLOCK]: 'vmbot could not record the decision (an error on our side). Try again in a minute.' } });
+      }
+    };
+  }
 
   app.error(async (err) => {
     logger.error({ err: err.message, code: (err as { code?: string }).code }, 'unhandled error in a Slack handler');
   });
-}
-
-function decide(workflow: VmWorkflow, actor: Actor, kind: Exclude<ActionKind, 'deny'>, requestId: string): Promise<Result<VmSummaryView>> {
-  switch (kind) {
-    case 'approve':
-      return workflow.approve(actor, requestId);
-    case 'retry':
-      return workflow.retry(actor, requestId);
-    case 'delete':
-      return workflow.delete(actor, requestId);
-    case 'cancel':
-      return workflow.cancel(actor, requestId);
-  }
 }
 
 /** Refusals and errors go to the presser only: chat.postEphemeral in the card's channel, or response_url for ephemeral messages. */
@@ -199,7 +193,7 @@ function textMessage(escaped: string): SlackMessage {
   return { text: escaped, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: escaped.slice(0, 3000) } }] };
 }
 
-function helpMessage(hint?: string): SlackMessage {
+function helpMessage(hint?: Wording): SlackMessage {
   return textMessage(helpText(hint));
 }
 

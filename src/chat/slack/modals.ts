@@ -1,15 +1,22 @@
-// The modals: the request form (prefilled from the workflow), and the Deny reason.
+// The modals: the request form (prefilled from the workflow), and the reason a press of a
+// kind that needs one asks for (Deny; worded in src/workflow/notices.ts).
 // Block IDs are the RequestInput keys, so a Problem's `field` names the block Slack
 // shows the error under (response_action: errors).
 import type { types } from '@slack/bolt';
 import type { Problem } from '../../domain/problem.js';
 import type { RequestInput } from '../../domain/request.js';
-import type { RequestFormView } from '../../workflow/views.js';
-import { mrkdwn, plain } from './escape.js';
+import { ACTION_WORDING } from '../../workflow/notices.js';
+import { isActionKind, type ActionKind, type RequestFormView } from '../../workflow/views.js';
+import { mrkdwnOf } from './blocks.js';
+import { plain } from './escape.js';
 import { LIMITS } from './limits.js';
 
 export const REQUEST_CALLBACK = 'vm:request';
-export const DENY_CALLBACK = 'vm:deny';
+/** The reason modal of a kind: `vm:<kind>` (Deny's is `vm:deny`). */
+export const reasonCallback = (kind: ActionKind): string => `vm:${kind}`;
+export const DENY_CALLBACK = reasonCallback('deny');
+/** The block of the reason input: problems about the reason name it. */
+export const REASON_BLOCK = 'reason';
 const VALUE = 'value';
 
 export const REQUEST_FIELDS = ['name', 'distro', 'size', 'login', 'sshKeys', 'reason'] as const;
@@ -82,32 +89,45 @@ export function problemsToErrors(problems: readonly Problem[], blocks: readonly 
   return errors;
 }
 
-export interface DenyMetadata {
+export interface ReasonMetadata {
   requestId: string;
-  /** The card the Deny button was on, to answer in the same channel. */
+  /** The card the button was on, to answer in the same channel. */
   channel?: string;
 }
 
-/** Asks the admin for the reason the member will read. */
-export function denyModal(meta: DenyMetadata, vmName: string): types.ModalView {
+/** Asks for the reason a press of `kind` needs (the member reads it). */
+export function reasonModal(kind: ActionKind, meta: ReasonMetadata, vmName: string): types.ModalView {
+  const wording = ACTION_WORDING[kind].reason;
+  if (!wording) throw new Error(`action ${kind} asks for no reason`);
   return {
     type: 'modal',
-    callback_id: DENY_CALLBACK,
+    callback_id: reasonCallback(kind),
     private_metadata: JSON.stringify(meta),
-    title: { type: 'plain_text', text: 'Deny request' },
-    submit: { type: 'plain_text', text: 'Deny' },
+    title: { type: 'plain_text', text: plain(wording.title, LIMITS.modalTitle) },
+    submit: { type: 'plain_text', text: plain(wording.submit, LIMITS.modalButton) },
     close: { type: 'plain_text', text: 'Back' },
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: `Deny the request for *${mrkdwn(vmName, 200)}*? The member receives your reason.` } },
-      textInput('reason', 'Reason', { multiline: true, max: 1000 }),
+      { type: 'section', text: { type: 'mrkdwn', text: mrkdwnOf(wording.question(vmName.slice(0, 200))) } },
+      textInput(REASON_BLOCK, wording.field, { multiline: true, max: 1000, hint: wording.hint }),
     ],
   };
 }
 
-export function readDenyMetadata(raw: string | undefined): DenyMetadata | undefined {
+/** Deny's reason modal. */
+export function denyModal(meta: ReasonMetadata, vmName: string): types.ModalView {
+  return reasonModal('deny', meta, vmName);
+}
+
+/** The kind whose reason modal a view submission answers, from its callback_id. */
+export function reasonKindOf(callbackId: string): ActionKind | undefined {
+  const kind = callbackId.startsWith('vm:') ? callbackId.slice(3) : '';
+  return isActionKind(kind) && ACTION_WORDING[kind].reason ? kind : undefined;
+}
+
+export function readDenyMetadata(raw: string | undefined): ReasonMetadata | undefined {
   try {
     const parsed: unknown = JSON.parse(raw ?? '');
-    if (parsed && typeof parsed === 'object' && typeof (parsed as DenyMetadata).requestId === 'string') return parsed as DenyMetadata;
+    if (parsed && typeof parsed === 'object' && typeof (parsed as ReasonMetadata).requestId === 'string') return parsed as ReasonMetadata;
   } catch {
     // fall through: not ours
   }
@@ -115,5 +135,5 @@ export function readDenyMetadata(raw: string | undefined): DenyMetadata | undefi
 }
 
 export function readDenyReason(values: StateValues): string {
-  return (values['reason']?.[VALUE]?.value ?? '').trim();
+  return (values[REASON_BLOCK]?.[VALUE]?.value ?? '').trim();
 }
