@@ -160,3 +160,23 @@ export function leasePolicyWarnings(policy: LeasePolicy | undefined, now: Date):
   if (nextTermEnd(policy.until, now.getTime()) !== undefined) return [];
   return [`every date in policy.lease.until is past, and policy.lease.default is not set: VMs approved from now on do not expire. Add the next term end, or a default.`];
 }
+
+const day = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+const inDays = (ms: number): string => {
+  const days = Math.round(ms / DAY_MS);
+  if (days <= 0) return 'today';
+  return days === 1 ? 'in 1 day' : `in ${days} days`;
+};
+
+/**
+ * One line for cards and `/vm list`: "expires 2027-04-01 (in 5 days), 1 of 2 automatic
+ * renewals used", or, stopped: "stopped: lease expired; deleted 2027-04-15 unless renewed".
+ */
+export function leaseSummary(policy: LeasePolicy, record: LeaseRecord, now: Date): string {
+  if (record.stoppedAt !== undefined) {
+    return `stopped: lease expired; deleted ${day(Date.parse(record.stoppedAt) + policy.graceDays * DAY_MS)} unless renewed`;
+  }
+  const expiresAt = Date.parse(record.expiresAt);
+  const renewed = policy.autoRenewals > 0 ? `, ${Math.min(record.renewals, policy.autoRenewals)} of ${policy.autoRenewals} automatic renewals used` : '';
+  return `expires ${day(expiresAt)} (${inDays(expiresAt - now.getTime())})${renewed}`;
+}

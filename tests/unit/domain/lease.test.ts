@@ -8,6 +8,7 @@ import {
   leaseAtApproval,
   leasePolicyWarnings,
   leaseSchedule,
+  leaseSummary,
   recordDone,
   renewLease,
   renewalIsAutomatic,
@@ -155,5 +156,17 @@ describe('the scheduler', () => {
 describe('formatDuration', () => {
   it('names a duration by its largest whole unit', () => {
     expect([90 * DAY_MS, 36 * 3_600_000, 90_000, 1500, 0].map(formatDuration)).toEqual(['90d', '36h', '90s', '1500ms', '0']);
+  });
+});
+
+describe('leaseSummary', () => {
+  it('says when the lease ends and how many renewals are left without an admin', () => {
+    expect(leaseSummary(NINETY, record('2027-04-01T10:00:00.000Z', { renewals: 1 }), at('2027-03-27T09:00:00Z'))).toBe('expires 2027-04-01 (in 5 days), 1 of 2 automatic renewals used');
+    expect(leaseSummary({ ...NINETY, autoRenewals: 0 }, record('2027-04-01T10:00:00.000Z'), at('2027-03-31T09:00:00Z'))).toBe('expires 2027-04-01 (in 1 day)');
+    expect(leaseSummary(NINETY, record('2027-04-01T10:00:00.000Z', { renewals: 4 }), at('2027-04-01T09:00:00Z'))).toBe('expires 2027-04-01 (today), 2 of 2 automatic renewals used');
+  });
+
+  it('for a VM stopped at expiry, says when it will be deleted', () => {
+    expect(leaseSummary(NINETY, record('2027-04-01T00:00:00.000Z', { stoppedAt: '2027-04-02T08:00:00.000Z' }), at('2027-04-03T00:00:00Z'))).toBe('stopped: lease expired; deleted 2027-04-16 unless renewed');
   });
 });
