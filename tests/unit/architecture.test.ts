@@ -1,5 +1,5 @@
 // The layering of DESIGN §"one rule": domain/ and workflow/ import no adapter, chat adapters
-// stay apart, and src/ never reaches into tests/ or the design folder. Read from the import
+// stay apart and are reached only through the platform list (src/chat/platforms.ts), and src/ never reaches into tests/ or the design folder. Read from the import
 // statements of every file under src/ (TypeScript's own pre-processor, so `import type`,
 // `export ... from` and dynamic `import()` all count, and strings that merely look like
 // imports do not).
@@ -81,6 +81,21 @@ function chatAdapterOf(path: string): string | null {
   return /^src\/chat\/([^/]+)\//.exec(path)?.[1] ?? null;
 }
 
+/** The one module that names the chat platforms (src/chat/platform.ts describes what each one holds). */
+const PLATFORM_LIST = 'src/chat/platforms.ts';
+/**
+ * Modules outside a platform's folder that still reach into it, each with its reason. The
+ * `vmbot discord` set-up commands (register, invite) predate the platform description; a
+ * platform's own CLI commands are the next thing the description should carry.
+ */
+const PLATFORM_IMPORT_EXCEPTIONS = new Set(['src/commands/discord.ts']);
+
+/** The chat platform a module belongs to (src/chat/<platform>/...); the web console is built in, not a platform of the list. */
+function chatPlatformOf(path: string): string | null {
+  const name = chatAdapterOf(path);
+  return name && name !== 'web' ? name : null;
+}
+
 /** Every layering rule, over a graph; returns one line per broken import (empty when clean). */
 function layeringViolations(graph: ModuleGraph): string[] {
   const found: string[] = [];
@@ -111,6 +126,15 @@ function layeringViolations(graph: ModuleGraph): string[] {
       const from = chatAdapterOf(file);
       const to = target ? chatAdapterOf(target) : null;
       if (from && to && from !== to) found.push(describeEdge(file, edge, 'chat adapters do not import each other; share through src/chat/*.ts'));
+
+      // Adding a platform is its folder plus one line in the list: nothing else may name its modules.
+      const platform = target ? chatPlatformOf(target) : null;
+      if (platform && chatPlatformOf(file) !== platform && file !== PLATFORM_LIST && !PLATFORM_IMPORT_EXCEPTIONS.has(file)) {
+        found.push(describeEdge(file, edge, `a chat platform's modules are imported only from its own folder and ${PLATFORM_LIST}; reach it through its ChatPlatform description (src/chat/platform.ts)`));
+      }
+      if (file.startsWith('src/workflow/') && target?.startsWith('src/chat/')) {
+        found.push(describeEdge(file, edge, 'workflow/ does not import src/chat/**: what it needs from a platform (who is an admin) comes through its ports'));
+      }
     }
   }
   return found;
@@ -127,7 +151,7 @@ describe('layering of src/', () => {
     expect(graph.get('src/store/db.ts')?.map((e) => e.specifier)).toContain('sqlite3');
   });
 
-  it('keeps domain/ pure, workflow/ free of adapters, ports thin and chat adapters apart', () => {
+  it('keeps domain/ pure, workflow/ free of adapters, ports thin, chat adapters apart and behind the platform list', () => {
     expect(layeringViolations(graph)).toEqual([]);
   });
 
@@ -158,6 +182,10 @@ describe('the layering rules catch', () => {
     ['workflow → node:http', { 'src/workflow/w.ts': "import { createServer } from 'node:http';" }, /no I\/O built-in/],
     ['port → adapter', { 'src/nomad/port.ts': "import type { X } from './ssh/parse.js';", 'src/nomad/ssh/parse.ts': '' }, /a port imports only domain/],
     ['discord → slack', { 'src/chat/discord/draw.ts': "import { esc } from '../slack/escape.js';", 'src/chat/slack/escape.ts': '' }, /chat adapters do not import each other/],
+    ['main → a platform\'s module', { 'src/main.ts': "const { createSlackAdapter } = await import('./chat/slack/index.js');", 'src/chat/slack/index.ts': '' }, /imported only from its own folder and src\/chat\/platforms\.ts/],
+    ['config → a platform\'s section', { 'src/config/schema.ts': "import { slackSection } from '../chat/slack/platform.js';", 'src/chat/slack/platform.ts': '' }, /imported only from its own folder and src\/chat\/platforms\.ts/],
+    ['workflow → the platform list', { 'src/workflow/w.ts': "import { PLATFORMS } from '../chat/platforms.js';", 'src/chat/platforms.ts': '' }, /workflow\/ does not import src\/chat/],
+    ['workflow → the chat adapter type', { 'src/workflow/w.ts': "import type { ChatAdapter } from '../chat/adapter.js';", 'src/chat/adapter.ts': '' }, /workflow\/ does not import src\/chat/],
     ['src → tests', { 'src/app.ts': "import { harness } from '../tests/support/harness.js';" }, /must not import from tests/],
     ['src → the design folder', { 'src/app.ts': "import design from '../../shared/DESIGN.md';" }, /outside the repository/],
   ])('%s', (_name, modules, message) => {
@@ -174,6 +202,11 @@ describe('the layering rules catch', () => {
       'src/domain/request.ts': "import { StringDecoder } from 'node:string_decoder';",
       'src/chat/slack/blocks.ts': "import type { RequestCardView } from '../../workflow/views.js';",
       'src/workflow/views.ts': '',
+      'src/chat/platforms.ts': "import { slackPlatform } from './slack/platform.js';",
+      'src/chat/slack/platform.ts': "import type { ChatPlatform } from '../platform.js';\nconst m = await import('./index.js');",
+      'src/chat/slack/index.ts': '',
+      'src/chat/platform.ts': '',
+      'src/config/schema.ts': "import { PLATFORM_SECTIONS } from '../chat/platforms.js';",
     }))).toEqual([]);
   });
 });
