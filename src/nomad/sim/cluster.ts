@@ -58,6 +58,8 @@ interface GuestDisk {
   hostKeys: SimHostKey[];
   /** Boots so far; a console write belongs to the boot it was scheduled for. */
   boots: number;
+  /** A boot ran to the login prompt: cloud-init's per-instance modules (the host keys) are done. */
+  firstBootDone: boolean;
 }
 
 interface AllocRecord {
@@ -345,7 +347,7 @@ export class SimClusterState {
     if (!mac) return; // not a VM: a task that prints nothing
     const log = alloc.logs.get(task.Name)!.stdout;
     let disk = alloc.disks.get(task.Name);
-    if (!disk) alloc.disks.set(task.Name, (disk = { hostKeys: generateHostKeys(), boots: 0 }));
+    if (!disk) alloc.disks.set(task.Name, (disk = { hostKeys: generateHostKeys(), boots: 0, firstBootDone: false }));
     const boot = ++disk.boots;
     const state = alloc.stub.TaskStates[task.Name]!;
     log.append(Buffer.from(firmwareText()));
@@ -358,7 +360,7 @@ export class SimClusterState {
       gateway: gatewayOf(this.opts.subnet),
       hostname: alloc.stub.JobID.slice(0, 63),
       printAddress,
-      firstBoot: boot === 1,
+      firstBoot: !disk.firstBootDone,
       hostKeys: disk.hostKeys,
       ...(seedUrl ? { seedUrl } : {}),
     });
@@ -369,6 +371,7 @@ export class SimClusterState {
     const write = (i: number) => {
       if (alloc.stub.ClientStatus !== 'running' || state.State !== 'running' || disk.boots !== boot || i >= chunks.length) return;
       log.append(chunks[i]!);
+      if (i === chunks.length - 1) disk.firstBootDone = true;
       this.timers.set(() => write(i + 1), this.opts.chunkDelayMs);
     };
     this.timers.set(() => write(0), this.opts.bootDelayMs);
