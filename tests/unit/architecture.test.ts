@@ -1,8 +1,8 @@
 // The layering of DESIGN §"one rule": domain/ and workflow/ import no adapter, chat adapters
-// stay apart and are reached only through the platform list (src/chat/platforms.ts), and src/ never reaches into tests/ or the design folder. Read from the import
-// statements of every file under src/ (TypeScript's own pre-processor, so `import type`,
-// `export ... from` and dynamic `import()` all count, and strings that merely look like
-// imports do not).
+// stay apart and are reached only through the platform list (src/chat/platforms.ts), and
+// src/ never reaches into tests/ or the design folder. Read from the import statements of
+// every file under src/ (TypeScript's own pre-processor, so `import type`, `export ... from`
+// and dynamic `import()` all count, and strings that merely look like imports do not).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import ts from 'typescript';
