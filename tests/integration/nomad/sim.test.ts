@@ -531,3 +531,46 @@ describe('jobs: re-registration, listing, purge', () => {
     expect((await call(s, 'PATCH', '/v1/jobs')).status).toBe(405);
   });
 });
+
+describe('POST /v1/client/allocation/:id/restart', () => {
+  async function running(s: SimCluster, id: string): Promise<NomadAllocStub> {
+    await submit(s, vmJobHcl({ id }));
+    return eventually(async () => (await allocs(s, id)).find((a) => a.ClientStatus === 'running'), 'a running allocation');
+  }
+
+  it('restarts in place with an empty body or a TaskName, over POST and PUT', async () => {
+    const s = await sim();
+    const alloc = await running(s, 'reboot-http');
+    const first = await call(s, 'POST', `/v1/client/allocation/${alloc.ID}/restart`);
+    expect([first.status, first.json()]).toEqual([200, {}]);
+    await eventually(async () => (await allocs(s, 'reboot-http'))[0]!.TaskStates.vm!.State === 'running' && (await allocs(s, 'reboot-http'))[0]!.TaskStates.vm!.Restarts === 1, 'the first restart done');
+    expect((await call(s, 'PUT', `/v1/client/allocation/${alloc.ID}/restart`, { TaskName: 'vm' })).status).toBe(200);
+    await eventually(async () => (await allocs(s, 'reboot-http'))[0]!.TaskStates.vm!.Restarts === 2, 'the second restart');
+    const [after] = await allocs(s, 'reboot-http');
+    expect(after!.ID).toBe(alloc.ID);
+    expect(after!.TaskStates.vm!.Events.filter((e) => e.Type === 'Restart Signaled').map((e) => e.DisplayMessage)).toEqual(['User requested restart', 'User requested restart']);
+    expect((await call(s, 'GET', `/v1/allocation/${alloc.ID}`)).json()).toMatchObject({ ID: alloc.ID, JobID: 'reboot-http' });
+  });
+
+  it('is strict: 404 unknown allocation, 400 bad bodies, 500 unknown or stopped task, 405 other methods', async () => {
+    const s = await sim();
+    const alloc = await running(s, 'reboot-strict');
+    const path = `/v1/client/allocation/${alloc.ID}/restart`;
+    const unknown = await call(s, 'POST', '/v1/client/allocation/0b8e4c52-8a43-4c0e-9b1e-6f0a4ad0d2a1/restart', {});
+    expect([unknown.status, unknown.text]).toEqual([404, 'Unknown allocation "0b8e4c52-8a43-4c0e-9b1e-6f0a4ad0d2a1"']);
+    for (const body of ['{not json', '[]', '{"TaskName": 5}', '{"AllTasks": "yes"}', '{"TaskName": "vm", "AllTasks": true}']) {
+      const res = await fetch(s.url + path, { method: 'POST', body });
+      expect(res.status, body).toBe(400);
+    }
+    expect((await call(s, 'GET', path)).status).toBe(405);
+    const noTask = await call(s, 'POST', path, { TaskName: 'web' });
+    expect([noTask.status, noTask.text]).toEqual([500, 'Could not find task runner for task: web']);
+    expect((await call(s, 'GET', '/v1/allocation/0b8e4c52-8a43-4c0e-9b1e-6f0a4ad0d2a1')).status).toBe(404);
+    // Nothing was restarted by the refused requests.
+    expect((await allocs(s, 'reboot-strict'))[0]!.TaskStates.vm!.Events.some((e) => e.Type === 'Restart Signaled')).toBe(false);
+    await call(s, 'DELETE', '/v1/job/reboot-strict');
+    await eventually(async () => (await allocs(s, 'reboot-strict'))[0]!.ClientStatus === 'complete', 'complete');
+    const stopped = await call(s, 'POST', path, { TaskName: 'vm' });
+    expect([stopped.status, stopped.text]).toEqual([500, 'Task not running']);
+  });
+});

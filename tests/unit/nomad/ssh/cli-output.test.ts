@@ -20,6 +20,10 @@ describe('errorForExit', () => {
     [1, 'Error submitting job: Unexpected response code: 500 (No cluster leader)', 'server_error'],
     [127, 'sh: 1: exec: nomad: not found', 'unreachable'],
     [3, 'vmbot: cannot read the Nomad token file ~/.nomad-token', 'forbidden'],
+    [1, 'Failed to restart allocation:\n\nUnexpected response code: 500 (Task not running)', 'rejected'],
+    [1, 'Could not find task named: web, found:\n* vm', 'rejected'],
+    [1, 'No allocation(s) with prefix or id "0b8e4c52" found', 'not_found'],
+    [1, 'Error reading stdout file: Unexpected response code: 404 (task "vm" not started yet)', 'task_not_started'],
   ];
   it.each(cases)('exit %i with %j → %s', (code, stderr, expected) => {
     const err = errorForExit(code, stderr, 'the command');
@@ -97,6 +101,19 @@ describe('command lines', () => {
     expect(new NomadCommands().run()).toBe(`exec 'nomad' job run -detach -`);
     expect(commands.logsPath('0b8e4c52-8a43-4c0e-9b1e-6f0a4ad0d2a1', 'vm', 42)).toBe('/v1/client/fs/logs/0b8e4c52-8a43-4c0e-9b1e-6f0a4ad0d2a1?task=vm&type=stdout&origin=start&offset=42&plain=true');
     expect(() => commands.logsPath('0b8e4c52-8a43-4c0e-9b1e-6f0a4ad0d2a1', 'vm', -1)).toThrow();
+  });
+
+  it('builds the power and tail commands from validated values only', () => {
+    const commands = new NomadCommands();
+    const alloc = '0b8e4c52-8a43-4c0e-9b1e-6f0a4ad0d2a1';
+    expect(commands.stop('uservm-a')).toBe(`exec 'nomad' job stop -purge -detach 'uservm-a'`);
+    expect(commands.stop('uservm-a', { purge: false })).toBe(`exec 'nomad' job stop -detach 'uservm-a'`);
+    expect(commands.restart(alloc, 'vm')).toBe(`exec 'nomad' alloc restart '${alloc}' 'vm'`);
+    expect(commands.restart(alloc)).toBe(`exec 'nomad' alloc restart '${alloc}'`);
+    expect(commands.logsTail(alloc, 'vm', 4096)).toBe(`exec 'nomad' alloc logs -stdout -tail -c 4096 '${alloc}' 'vm'`);
+    expect(() => commands.restart('0b8e4c52; id')).toThrow(/not a UUID/);
+    expect(() => commands.restart(alloc, 'vm; id')).toThrow(/not valid/);
+    for (const bad of [0, -5, 1.5, Number.NaN]) expect(() => commands.logsTail(alloc, 'vm', bad)).toThrow(/positive integer/);
   });
 });
 
