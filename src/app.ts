@@ -4,7 +4,8 @@
 import type { Config } from './config/schema.js';
 import type { Secrets } from './config/secrets.js';
 import type { Logger } from './log.js';
-import type { NomadPort } from './nomad/port.js';
+import type { NomadClusters, NomadPort } from './nomad/port.js';
+import { defaultClusterSettings, singleCluster } from './nomad/clusters.js';
 import type { Publisher } from './cloudinit/port.js';
 import type { Renderer } from './render/types.js';
 import type { Store } from './store/types.js';
@@ -19,6 +20,9 @@ import { adminDecision } from './config/platforms.js';
 export interface Core {
   config: Config;
   store: Store;
+  /** Every configured Nomad cluster (requests record theirs). */
+  clusters: NomadClusters;
+  /** The default cluster's port (the first of `clusters`). */
   nomad: NomadPort;
   publisher: Publisher;
   renderer: Renderer;
@@ -33,6 +37,8 @@ export interface BuildCoreOptions {
   logger: Logger;
   /** Injected instead of the configured adapter (local mode's simulated cluster, tests). */
   nomad?: NomadPort;
+  /** Injected instead of the configured clusters (tests with several simulated clusters); wins over `nomad`. */
+  clusters?: NomadClusters;
   publisher?: Publisher;
   /** The chat platforms whose admin rules the workflow applies (default: src/chat/platforms.ts PLATFORMS). */
   platforms?: readonly ChatPlatform[];
@@ -51,15 +57,19 @@ export async function buildCore(opts: BuildCoreOptions): Promise<Core> {
   try {
     // Loaded only when needed: the SSH and SFTP adapters pull in ssh2, which tests and
     // local mode (injected ports) do not need.
-    const nomad = opts.nomad ?? (await (await import('./nomad/index.js')).createNomadPort(config, secrets, logger.child({ part: 'nomad' })));
-    if (!opts.nomad || opts.ownsPorts) closers.unshift(() => nomad.close());
+    // One injected port is the default cluster (local mode's simulated cluster, most tests).
+    const injected = opts.clusters ?? (opts.nomad ? singleCluster(opts.nomad, defaultClusterSettings(config)) : undefined);
+    const clusters = injected ?? (await (await import('./nomad/clusters.js')).createClusters(config, secrets, logger.child({ part: 'nomad' })));
+    if (!injected || opts.ownsPorts) closers.unshift(() => clusters.close());
+    const nomad = clusters.port(clusters.names[0]!);
     const publisher = opts.publisher ?? (await (await import('./cloudinit/index.js')).createPublisher(config, logger.child({ part: 'cloudinit' })));
     if (!opts.publisher || opts.ownsPorts) closers.unshift(() => publisher.close());
-    const workflow = createWorkflow({ config, store, nomad, publisher, renderer, logger, newSeedToken, isAdmin: adminDecision(config, opts.platforms), ...opts.workflow });
+    const workflow = createWorkflow({ config, store, clusters, publisher, renderer, logger, newSeedToken, isAdmin: adminDecision(config, opts.platforms), ...opts.workflow });
     let closed: Promise<void> | undefined;
     return {
       config,
       store,
+      clusters,
       nomad,
       publisher,
       renderer,

@@ -73,8 +73,11 @@ export function checkSecrets(config: Config, secrets: Secrets, platforms: readon
   if (configured.length === 0) return [ok('chat platforms', 'none configured: `vmbot serve` runs local mode (web console + simulated cluster)')];
   return configured.map(({ platform, section, ready, missing }) => {
     const what = `${platform.name}: secrets`;
-    if (ready) return ok(what, `${platform.secretNeeds(section).filter((n) => n.required).map((n) => n.name).join(', ')} set`);
-    const names = platform.secretNeeds(section).filter((n) => n.required && !secrets[n.name]).map((n) => n.name);
+    const required = platform.secretNeeds(section).filter((n) => n.required);
+    // "set for Socket Mode" when the section's settings decide which secrets; else their names.
+    const mode = required.find((n) => n.mode)?.mode;
+    if (ready) return ok(what, mode ? `set for ${mode}` : `${required.map((n) => n.name).join(', ')} set`);
+    const names = required.filter((n) => !secrets[n.name]).map((n) => n.name);
     const fix = names.length === 1 ? `set ${names[0]} or ${names[0]}_FILE` : 'set them in the environment or through *_FILE (the file holds the value)';
     return fail(what, `missing ${missing.join(', ')}`, fix);
   });

@@ -1,5 +1,6 @@
-// `vmbot doctor`: one line per check (config, secrets, database, Nomad, cloud-init publishing,
-// Slack, Discord), ✓ or ✗ with what to fix. Exit code 1 when any check fails.
+// `vmbot doctor`: one line per check (config, secrets, then each component's check: database,
+// Nomad, cloud-init publishing, each configured chat platform, the web console), ✓ or ✗ with
+// what to fix. Exit code 1 when any check fails.
 import type { Command } from 'commander';
 import { resolveConfigPath } from '../config/load.js';
 import { formatResults, runDoctor } from '../doctor.js';
@@ -8,7 +9,7 @@ import { DEFAULT_TIMEOUT_SECONDS, secondsArgument } from './seconds-option.js';
 export function registerDoctorCommand(program: Command): void {
   program
     .command('doctor')
-    .description('check the configuration, secrets, database, Nomad, cloud-init publishing, Slack and Discord')
+    .description('check the configuration, secrets, database, Nomad, cloud-init publishing, each configured chat platform and the web console')
     .option('--timeout <seconds>', `per network check (default: ${DEFAULT_TIMEOUT_SECONDS})`, secondsArgument)
     .action(async (opts: { timeout?: number }, cmd: Command) => {
       const global = cmd.optsWithGlobals<{ config?: string }>();

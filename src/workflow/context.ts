@@ -3,7 +3,7 @@
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { Actor, MemberRef } from '../domain/request.js';
-import type { NomadPort } from '../nomad/port.js';
+import type { NomadClusters } from '../nomad/port.js';
 import type { Publisher } from '../cloudinit/port.js';
 import type { Renderer } from '../render/types.js';
 import type { Store } from '../store/types.js';
@@ -40,7 +40,8 @@ export const SYSTEM: MemberRef = { platform: 'cli', userId: 'system', displayNam
 export interface WorkflowPorts {
   config: Config;
   store: Store;
-  nomad: NomadPort;
+  /** Every Nomad cluster; a request's job lives on the one it recorded (nomad-target.ts). */
+  clusters: NomadClusters;
   publisher: Publisher;
   renderer: Renderer;
   logger: Logger;
