@@ -4,7 +4,6 @@
 import { nomadClusterConfigs, routeCluster, type Config, type NomadClusterConfig, type NomadRoute } from '../config/schema.js';
 import type { Secrets } from '../config/secrets.js';
 import type { Logger } from '../log.js';
-import { clusterKey, createClusterPort } from './index.js';
 import { NomadError, type ClusterSettings, type NomadClusters, type NomadPort } from './port.js';
 
 /** What the workflow needs to know of a cluster's configuration. */
@@ -66,6 +65,9 @@ export interface CreateClustersOptions {
 
 /** One NomadPort per configured cluster, with the configured adapters. */
 export async function createClusters(config: Config, secrets: Secrets, logger: Logger, opts: CreateClustersOptions = {}): Promise<NomadClusters> {
+  // Loaded only here: the ssh adapter pulls in ssh2, which callers with injected ports
+  // (tests, local mode) never need.
+  const { clusterKey, createClusterPort } = await import('./index.js');
   const entries: ClusterEntry[] = [];
   try {
     for (const cluster of nomadClusterConfigs(config.nomad)) {

@@ -1,48 +1,74 @@
 // The last stretch of provisioning: the submitted job is followed by the Watcher until the
-// guest prints its address. This part turns the watcher's events into store changes:
+// guest prints its address (one Watcher per cluster: its port, poll interval and ip timeout). This part turns the watcher's events into store changes:
 // progress (allocation, console offset), provisioning → running with the 'up' notice, or
 // a failure for the recorder.
 import type { VmRequest } from '../domain/request.js';
 import { sshCommand } from './cards.js';
 import { SYSTEM, type Step, type WorkflowContext } from './context.js';
 import type { FailureRecorder } from './failure-recorder.js';
-import { nomadTarget } from './nomad-target.js';
+import { clusterOf } from './nomad-target.js';
 import { saveProgress, Superseded } from './progress.js';
 import { Watcher, type WatchProgress } from './watcher.js';
 
 export class BootWatch {
-  readonly watcher: Watcher;
+  /** By cluster name. maxConcurrentReads applies per cluster (each has its own connection). */
+  private readonly watchers = new Map<string, Watcher>();
 
   constructor(
     private readonly ctx: WorkflowContext,
-    opts: { maxConcurrentReads: number; failures: () => FailureRecorder },
+    private readonly opts: { maxConcurrentReads: number; failures: () => FailureRecorder },
   ) {
-    const { nomad, settings } = nomadTarget(ctx);
-    this.watcher = new Watcher({
-      nomad,
-      logger: ctx.logger.child({ part: 'watcher' }),
-      pollIntervalMs: settings.pollInterval,
-      ipTimeoutMs: settings.ipTimeout,
-      maxConcurrent: opts.maxConcurrentReads,
-      events: {
-        onProgress: (id, patch) => this.onProgress(id, patch),
-        onAddress: (id, address) => this.onAddress(id, address),
-        onFailure: (id, failure) => opts.failures().record(id, failure),
-      },
-    });
+    for (const cluster of ctx.clusters.names) {
+      const settings = ctx.clusters.settings(cluster);
+      this.watchers.set(
+        cluster,
+        new Watcher({
+          nomad: ctx.clusters.port(cluster),
+          logger: ctx.logger.child({ part: 'watcher', cluster }),
+          pollIntervalMs: settings.pollInterval,
+          ipTimeoutMs: settings.ipTimeout,
+          maxConcurrent: opts.maxConcurrentReads,
+          events: {
+            onProgress: (id, patch) => this.onProgress(id, patch),
+            onAddress: (id, address) => this.onAddress(id, address),
+            onFailure: (id, failure) => opts.failures().record(id, failure),
+          },
+        }),
+      );
+    }
+  }
+
+  /** Whether a VM's console is being watched (on whichever cluster). */
+  isWatching(requestId: string): boolean {
+    return [...this.watchers.values()].some((w) => w.isWatching(requestId));
+  }
+
+  /** VMs watched on every cluster together. */
+  get size(): number {
+    return [...this.watchers.values()].reduce((n, w) => n + w.size, 0);
   }
 
   watch(req: VmRequest): void {
     if (!req.jobId || !req.mac) return;
-    this.watcher.watch({ requestId: req.id, jobId: req.jobId, mac: req.mac, allocId: req.allocId, logOffset: req.logOffset, progress: req.progress });
+    const cluster = clusterOf(this.ctx, req);
+    const watcher = this.watchers.get(cluster);
+    if (!watcher) {
+      // Recorded under a cluster that is no longer configured: nothing can watch it.
+      void this.opts.failures().record(req.id, {
+        code: 'nomad_rejected',
+        message: `The VM is on Nomad cluster "${cluster}", which is no longer configured (nomad.clusters): add it back and restart vmbot, or delete the VM.`,
+      }).catch((err: unknown) => this.ctx.logger.error({ err, requestId: req.id }, 'could not record the failure'));
+      return;
+    }
+    watcher.watch({ requestId: req.id, jobId: req.jobId, mac: req.mac, allocId: req.allocId, logOffset: req.logOffset, progress: req.progress });
   }
 
   unwatch(requestId: string): void {
-    this.watcher.unwatch(requestId);
+    for (const watcher of this.watchers.values()) watcher.unwatch(requestId);
   }
 
-  close(): Promise<void> {
-    return this.watcher.close();
+  async close(): Promise<void> {
+    await Promise.all([...this.watchers.values()].map((w) => w.close()));
   }
 
   private step(step: Step, requestId: string): void {
@@ -52,7 +78,7 @@ export class BootWatch {
   private async onProgress(id: string, patch: WatchProgress): Promise<void> {
     const first = patch.allocId !== undefined && patch.logOffset === 0;
     await saveProgress(this.ctx, id, patch, ['provisioning']).catch((err: unknown) => {
-      if (err instanceof Superseded) this.watcher.unwatch(id);
+      if (err instanceof Superseded) this.unwatch(id);
       else throw err;
     });
     if (first) this.step('after_allocation', id);

@@ -39,7 +39,7 @@ export function createWorkflow(deps: WorkflowDeps): VmWorkflow {
     {
       config: deps.config,
       store: deps.store,
-      nomad: deps.nomad,
+      clusters: deps.clusters,
       publisher: deps.publisher,
       renderer: deps.renderer,
       logger,

@@ -52,8 +52,9 @@ export class Lifecycle {
     this.liveness = new Liveness(ctx, { liveCheckMs: opts.liveCheckMs, signal });
   }
 
-  get watcher(): Watcher {
-    return this.boot.watcher;
+  /** The boot watch of every cluster, as one watcher. */
+  get watcher(): Pick<Watcher, 'isWatching' | 'unwatch' | 'size'> {
+    return this.boot;
   }
 
   get closed(): boolean {

@@ -64,7 +64,9 @@ export class Workflow implements VmWorkflow {
 
   async submitRequest(actor: Actor, input: RequestInput): Promise<Result<VmSummaryView>> {
     const { config, store } = this.ctx;
-    const valid = validateRequest(input, { distros: config.distros, sizes: config.sizes, jobPrefix: config.nomad.jobPrefix });
+    // The name must fit the job prefix of the cluster this request would go to.
+    const jobPrefix = this.ctx.clusters.settings(this.ctx.clusters.choose(input)).jobPrefix;
+    const valid = validateRequest(input, { distros: config.distros, sizes: config.sizes, jobPrefix });
     if (!valid.ok) return valid;
     const member = memberOf(actor);
     const max = config.policy.maxVmsPerMember;
@@ -93,6 +95,7 @@ export class Workflow implements VmWorkflow {
     if (!allowed.ok) return allowed;
     const req = allowed.value;
     const member = memberOf(actor);
+    const cluster = this.ctx.clusters.choose(req);
     const at = this.ctx.now().toISOString();
     const approved = await store.requests.transition(
       requestId,
@@ -101,11 +104,13 @@ export class Workflow implements VmWorkflow {
       {
         decision: { by: member, at, verb: 'approved' },
         approvedAt: at,
-        // Fixed now so that a Retry or a restart resubmits the very same job and seed path.
-        jobId: `${config.nomad.jobPrefix}${req.name}`,
+        // Fixed now so that a Retry or a restart resubmits the very same job, on the same
+        // cluster (chosen by nomad.routes), with the same seed path.
+        cluster,
+        jobId: `${this.ctx.clusters.settings(cluster).jobPrefix}${req.name}`,
         seedToken: this.ctx.newSeedToken(),
       },
-      { actor: member, action: 'approve' },
+      { actor: member, action: 'approve', ...(this.ctx.clusters.names.length > 1 ? { detail: `cluster ${cluster}` } : {}) },
     );
     if (!approved) return this.lostRace(actor, 'approve', requestId);
     this.ctx.hooks.step?.('after_approve', requestId);

@@ -55,6 +55,11 @@ export interface HarnessOptions {
   logger?: Logger;
   /** Per-request timeout of the http Nomad adapter (default 10 s, generous for loaded CI machines; a hang test wants less). */
   nomadTimeoutMs?: number;
+  /**
+   * Let the core build the clusters `config.nomad.clusters` lists (as production does)
+   * instead of injecting one port to `sim` (tests with several simulated clusters).
+   */
+  configuredClusters?: boolean;
 }
 
 export interface Harness {
@@ -131,7 +136,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       config,
       secrets: {},
       logger,
-      nomad: createHttpNomad({ address: sim.url, timeoutMs: opts.nomadTimeoutMs ?? 10_000, retries: 0 }),
+      ...(opts.configuredClusters ? {} : { nomad: createHttpNomad({ address: sim.url, timeoutMs: opts.nomadTimeoutMs ?? 10_000, retries: 0 }) }),
       publisher: createBuiltinPublisher({ dir: nocloudDir, publicUrl: config.cloudInit.builtin.publicUrl }),
       ownsPorts: true,
       workflow: { coalesceMs: opts.coalesceMs ?? 20, deleteTimeoutMs: 5_000, ...opts.workflow, ...(opts.hooks ? { hooks: opts.hooks } : {}) },
