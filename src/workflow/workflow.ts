@@ -12,6 +12,7 @@ import { describeMember, sameMember } from './authz.js';
 import { stateLabel, toCard, toSummary } from './cards.js';
 import type { WorkflowContext } from './context.js';
 import { Lifecycle } from './lifecycle.js';
+import { quotaProblems } from './quota.js';
 
 /** States from which Delete is accepted (pending requests are cancelled or denied instead). */
 const DELETABLE: readonly RequestState[] = ['approved', 'provisioning', 'running', 'failed', 'lost'];
@@ -69,13 +70,8 @@ export class Workflow implements VmWorkflow {
     const valid = validateRequest(input, { distros: config.distros, sizes: config.sizes, jobPrefix });
     if (!valid.ok) return valid;
     const member = memberOf(actor);
-    const max = config.policy.maxVmsPerMember;
-    if (max > 0) {
-      const held = await store.requests.list({ requester: member, states: NAME_HOLDING_STATES });
-      if (held.length >= max) {
-        return fail(problem('quota_exceeded', `You already have ${held.length} VM(s) or requests; the limit is ${max}. Delete one you no longer need, then ask again.`));
-      }
-    }
+    const overQuota = await quotaProblems(this.ctx, member, actor.groups, valid.value.size);
+    if (overQuota.length > 0) return fail(...overQuota);
     let req: VmRequest;
     try {
       req = await store.requests.create({ ...valid.value, requester: member }, { actor: member, action: 'request', detail: `${valid.value.distro}, ${valid.value.size}` });
