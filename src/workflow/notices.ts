@@ -21,6 +21,8 @@ export type Wording = Span[];
 
 const t = (text: string): Span => ({ text });
 const vm = (name: string): Span => ({ strong: name });
+/** An ISO time as members read it: `2027-04-01 00:00 UTC`. */
+const when = (iso: string): Span => ({ strong: `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC` });
 
 /** Plain text of a wording (logs, fallbacks, tests): no markup, nothing escaped. */
 export function plainText(wording: Wording): string {
@@ -35,8 +37,11 @@ export function noticeWording(notice: MemberNotice): Wording {
   switch (notice.kind) {
     case 'requested':
       return [t('Your request for VM '), name, t(' was sent to the admins. You will hear from me when they decide.')];
-    case 'approved':
-      return [t('Your VM '), name, t(' was approved by '), { member: notice.by }, t(' and is being created. I will send you its address when it is up.')];
+    case 'approved': {
+      const out: Wording = [t('Your VM '), name, t(' was approved by '), { member: notice.by }, t(' and is being created. I will send you its address as soon as it has one.')];
+      if (notice.expiresAt) out.push(t('\nIts lease ends '), when(notice.expiresAt), t('; I will remind you before then, and you can renew it.'));
+      return out;
+    }
     case 'denied':
       return [t('Your request for VM '), name, t(' was denied by '), { member: notice.by }, t('. Reason:\n'), { quote: notice.reason }];
     case 'delayed':
@@ -53,6 +58,23 @@ export function noticeWording(notice: MemberNotice): Wording {
       return [t('Your VM '), name, t(' was deleted.')];
     case 'lost':
       return [t('Your VM '), name, t(' is gone from the cluster (its Nomad job vanished). Ask an admin, or delete it ('), { code: `/vm delete ${notice.name}` }, t(') and request a new one.')];
+    // Leases (workflow/leases.ts). Reminders and the stop notice carry Renew and Delete now.
+    case 'lease_reminder':
+      return [t('The lease of your VM '), name, t(' ends '), when(notice.expiresAt), t('. Then it is stopped, and deleted some days later. Press Renew to keep it, or Delete now if you are done with it.')];
+    case 'lease_stopped':
+      return [t('The lease of your VM '), name, t(' has ended, so it was stopped (its disk and address are kept). It will be deleted on '), when(notice.deleteAt), t(' unless you renew it: Renew starts it again.')];
+    case 'lease_deleting':
+      return [t('The lease of your VM '), name, t(' ended '), when(notice.expiresAt), t(' and it was not renewed, so it is being deleted now.')];
+    case 'renewed':
+      return notice.by
+        ? [t('Your renewal of VM '), name, t(' was approved by '), { member: notice.by }, t('. Its lease now ends '), when(notice.expiresAt), t('.')]
+        : [t('VM '), name, t(' is renewed: its lease now ends '), when(notice.expiresAt), t('.')];
+    case 'renewal_requested':
+      return [t('You have used your automatic renewals of VM '), name, t(', so your renewal was sent to the admins. Until they decide, its lease still ends '), when(notice.expiresAt), t('.')];
+    case 'renewal_denied':
+      return [t('Your renewal of VM '), name, t(' was denied by '), { member: notice.by }, t('. Its lease still ends '), when(notice.expiresAt), t('; ask an admin if you need it longer.')];
+    case 'expiry_set':
+      return [t('An admin, '), { member: notice.by }, t(', set the lease of your VM '), name, t(' to end '), when(notice.expiresAt), t('.')];
   }
 }
 
@@ -62,7 +84,7 @@ export interface ActionWording {
   /** Kinds that need a reason: the form asking for it. */
   reason?: { title: string; question: (name: string) => Wording; field: string; hint: string; submit: string };
   /** Kinds that need a confirmation: what the member confirms. */
-  confirm?: { title: string; detail: string; question: (name: string, stateLabel: string) => Wording; yes: string; no: string };
+  confirm?: { title: string; detail: string; question: (name: string) => Wording; yes: string; no: string };
   /** What the presser is told when the press succeeded on a private message (not a card the workflow redraws). */
   done: (name: string) => Wording;
 }
@@ -87,13 +109,16 @@ export const ACTION_WORDING: Readonly<Record<ActionKind, ActionWording>> = {
     confirm: {
       title: 'Are you sure?',
       detail: 'This stops the VM, purges its Nomad job and frees its MAC address. Its disk is lost.',
-      question: (name, stateLabel) => [t('Delete VM '), vm(name), t(` (${stateLabel})? Its job is stopped and purged and its address freed: its disk is lost. This cannot be undone.`)],
+      question: (name) => [t('Delete VM '), vm(name), t('? Its job is stopped and purged and its address freed: its disk is lost. This cannot be undone.')],
       yes: 'Delete',
       no: 'Keep it',
     },
     done: (name) => [t('VM '), vm(name), t(' is being deleted.')],
   },
   cancel: { label: 'Cancel request', done: (name) => [t('Your request for '), vm(name), t(' is cancelled.')] },
+  renew: { label: 'Renew', done: (name) => [t('Renewal of '), vm(name), t(' recorded; I sent you the details.')] },
+  approve_renewal: { label: 'Approve renewal', done: (name) => [t('The renewal of '), vm(name), t(' is approved.')] },
+  deny_renewal: { label: 'Deny renewal', done: (name) => [t('The renewal of '), vm(name), t(' is denied; it still expires as before.')] },
 };
 
 /** One line of `/vm help`: the command and what it does. */
@@ -114,6 +139,8 @@ export function helpLines(opts: { requestArgs?: string } = {}): HelpLine[] {
     { usage: '/vm status NAME', what: 'the state and progress of a VM' },
     { usage: '/vm cancel NAME', what: 'withdraw a request that is still waiting for approval' },
     { usage: '/vm delete NAME', what: 'delete a VM (asks you to confirm)' },
+    { usage: '/vm renew NAME', what: 'extend the lease of your VM (later renewals ask the admins)' },
+    { usage: '/vm expire NAME YYYY-MM-DD', what: 'admins: set when a VM\'s lease ends' },
     { usage: '/vm help', what: 'this text' },
   ];
 }

@@ -9,8 +9,9 @@ import {
   type APIModalInteractionResponseCallbackData,
   type RESTPutAPIApplicationCommandsJSONBody,
 } from 'discord.js';
-import type { RequestFormView } from '../../workflow/views.js';
-import { denyReasonModalId } from './custom-ids.js';
+import { ACTION_WORDING } from '../../workflow/notices.js';
+import type { ActionKind, RequestFormView } from '../../workflow/views.js';
+import { reasonModalId } from './custom-ids.js';
 import { clip } from './mentions.js';
 
 export const COMMAND_NAME = 'vm';
@@ -24,7 +25,8 @@ export interface Catalogue {
   sizes: ReadonlyArray<{ name: string; label: string }>;
 }
 
-export const FORM_FIELDS = { login: 'login', sshKeys: 'ssh_keys', reason: 'reason', denyReason: 'deny_reason' } as const;
+/** Text input ids. `actionReason` is the reason input of every reason modal (named when Deny was the only one). */
+export const FORM_FIELDS = { login: 'login', sshKeys: 'ssh_keys', reason: 'reason', actionReason: 'deny_reason' } as const;
 
 function choices(items: Catalogue['distros']): APIApplicationCommandOptionChoice<string>[] {
   return items.slice(0, MAX_CHOICES).map((i) => ({ name: clip(i.label === i.name ? i.name : `${i.label} (${i.name})`, 100), value: i.name }));
@@ -100,15 +102,20 @@ export function requestModal(customId: string, vmName: string, form: RequestForm
   };
 }
 
-/** Deny asks the admin for a reason, which the member is told. */
-export function denyModal(requestId: string, vmName: string): APIModalInteractionResponseCallbackData {
+/** A press of a kind that needs a reason (Deny) asks for it; the member is told it. Worded in src/workflow/notices.ts. */
+export function reasonModal(kind: ActionKind, requestId: string, vmName: string): APIModalInteractionResponseCallbackData {
+  const wording = ACTION_WORDING[kind].reason;
+  if (!wording) throw new Error(`action ${kind} asks for no reason`);
   return {
-    custom_id: denyReasonModalId(requestId),
-    title: clip(`Deny VM ${vmName}`, 45),
-    components: [
-      label('Reason', 'The member sees this', { custom_id: FORM_FIELDS.denyReason, style: TextInputStyle.Paragraph, min_length: 1, max_length: 1000, required: true }),
-    ],
+    custom_id: reasonModalId(kind, requestId),
+    title: clip(`${wording.title}: ${vmName}`, 45),
+    components: [label(wording.field, wording.hint, { custom_id: FORM_FIELDS.actionReason, style: TextInputStyle.Paragraph, min_length: 1, max_length: 1000, required: true })],
   };
+}
+
+/** Deny's reason modal. */
+export function denyModal(requestId: string, vmName: string): APIModalInteractionResponseCallbackData {
+  return reasonModal('deny', requestId, vmName);
 }
 
 type TextInput = { custom_id: string; style: TextInputStyle; min_length?: number; max_length?: number; required?: boolean; value?: string; placeholder?: string };

@@ -1,27 +1,31 @@
 // custom_id layout for buttons and modals. The ID carries everything needed to find the
 // state in the store (the request id), so a button drawn before a restart still works after
 // it: no in-memory collectors. Discord limits custom_id to 100 characters.
-import type { ActionKind } from '../../workflow/views.js';
+// Every action kind of src/workflow/views.ts is encoded the same way, from its spec:
+//   vm:<kind>:<id>          the button drawn on a card or in a DM
+//   vm:<kind>-confirm:<id>  the confirmation offered after a press (kinds that need one)
+//   vm:<kind>-reason:<id>   the modal asking for the reason (kinds that need one)
+import { ACTIONS, isActionKind, type ActionKind } from '../../workflow/views.js';
 
 export const CUSTOM_ID_MAX = 100;
 
-/** Buttons on the admin card, plus the confirmation button of a delete. */
-export type ButtonAction = ActionKind | 'delete-confirm';
-const BUTTON_ACTIONS: readonly ButtonAction[] = ['approve', 'deny', 'retry', 'delete', 'cancel', 'delete-confirm'];
-
 export type ParsedCustomId =
-  | { kind: 'button'; action: ButtonAction; requestId: string }
-  | { kind: 'deny-reason'; requestId: string }
+  | { kind: 'button'; action: ActionKind; requestId: string; confirmed: boolean }
+  | { kind: 'reason'; action: ActionKind; requestId: string }
   | { kind: 'request-form'; name: string; distro: string; size: string };
 
 const REQUEST_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const CONFIRMED = '-confirm';
+const REASON = '-reason';
 
-export function buttonId(action: ButtonAction, requestId: string): string {
-  return checked(`vm:${action}:${requestId}`);
+/** A button for `action`; `confirmed` for the confirmation of a kind that needs one. */
+export function buttonId(action: ActionKind, requestId: string, opts: { confirmed?: boolean } = {}): string {
+  return checked(`vm:${action}${opts.confirmed ? CONFIRMED : ''}:${requestId}`);
 }
 
-export function denyReasonModalId(requestId: string): string {
-  return checked(`vm:deny-reason:${requestId}`);
+/** The modal asking for the reason `action` needs. */
+export function reasonModalId(action: ActionKind, requestId: string): string {
+  return checked(`vm:${action}${REASON}:${requestId}`);
 }
 
 /**
@@ -47,8 +51,12 @@ export function parseCustomId(id: string): ParsedCustomId | undefined {
   }
   const requestId = parts[2] ?? '';
   if (parts.length !== 3 || !REQUEST_ID.test(requestId)) return undefined;
-  if (what === 'deny-reason') return { kind: 'deny-reason', requestId };
-  if ((BUTTON_ACTIONS as readonly string[]).includes(what)) return { kind: 'button', action: what as ButtonAction, requestId };
+  if (isActionKind(what)) return { kind: 'button', action: what, requestId, confirmed: false };
+  const base = (suffix: string) => (what.endsWith(suffix) ? what.slice(0, -suffix.length) : '');
+  const confirmedKind = base(CONFIRMED);
+  if (isActionKind(confirmedKind) && ACTIONS[confirmedKind].needs === 'confirmation') return { kind: 'button', action: confirmedKind, requestId, confirmed: true };
+  const reasonKind = base(REASON);
+  if (isActionKind(reasonKind) && ACTIONS[reasonKind].needs === 'reason') return { kind: 'reason', action: reasonKind, requestId };
   return undefined;
 }
 

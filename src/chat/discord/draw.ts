@@ -4,6 +4,8 @@
 import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIButtonComponent, type APIButtonComponentWithCustomId, type APIEmbed, type APIEmbedField } from 'discord.js';
 import type { Problem } from '../../domain/problem.js';
 import type { RequestState } from '../../domain/states.js';
+import type { MemberRef } from '../../domain/request.js';
+import { helpWording, noticeWording, type Wording } from '../../workflow/notices.js';
 import type { CardAction, MemberNotice, ProgressItem, RequestCardView, VmSummaryView } from '../../workflow/views.js';
 import { buttonId } from './custom-ids.js';
 import { clip, inert, mentionUser } from './mentions.js';
@@ -23,6 +25,7 @@ const STATE_COLOURS: Record<RequestState, number> = {
   approved: 0x3498db,
   provisioning: 0x3498db,
   running: 0x2ecc71,
+  stopped: 0x95a5a6,
   denied: 0x95a5a6,
   cancelled: 0x95a5a6,
   failed: 0xe74c3c,
@@ -169,38 +172,34 @@ export function listEmbed(vms: readonly VmSummaryView[], scope: 'mine' | 'all'):
   return { title: `${title} (${vms.length})`, description };
 }
 
-/** What a member is told by DM (or in the fallback channel). */
-export function noticeText(notice: MemberNotice): string {
-  const name = `**${inert(notice.name)}**`;
-  switch (notice.kind) {
-    case 'requested':
-      return `Your request for VM ${name} is waiting for an admin.`;
-    case 'approved':
-      return `Your VM ${name} was approved by ${mentionUser(notice.by.userId)}; it is being created.`;
-    case 'denied':
-      return clip(`Your request for VM ${name} was denied by ${mentionUser(notice.by.userId)}.\nReason: ${inert(notice.reason)}`, LIMITS.content - 40);
-    case 'delayed':
-      // The reason already says the admins were told (src/workflow/cards.ts memberFailureReason).
-      return clip(`Your VM ${name} is delayed: ${inert(notice.reason)}`, LIMITS.content - 40);
-    case 'up': {
-      const lines = [`Your VM ${name} is up: \`${notice.ssh.replaceAll('`', "'")}\``];
-      if (notice.ipv4) lines.push(`IPv4: ${notice.ipv4}`);
-      if (notice.ipv6?.length) lines.push(`IPv6: ${notice.ipv6.join(', ')}`);
-      return lines.join('\n');
-    }
-    case 'deleted':
-      return `Your VM ${name} was deleted.`;
-    case 'lost':
-      return `Your VM ${name} is gone from the cluster (its job vanished). Ask an admin, or delete it with \`/vm delete\`.`;
-  }
+/** A member as shown on Discord: a mention for Discord users, inert text for anyone else. */
+export function who(member: MemberRef): string {
+  return member.platform === 'discord' ? mentionUser(member.userId) : inert(member.displayName ?? `${member.platform}:${member.userId}`);
 }
 
-export const HELP_TEXT = [
-  '**vmbot** hands out virtual machines on the society cluster.',
-  '`/vm request name distro size` — ask for a VM (a form asks for your login name, SSH key and why)',
-  '`/vm ip name` — the address of your VM',
-  '`/vm list` — your VMs (admins: all VMs)',
-  '`/vm status name` — state and progress of a VM',
-  '`/vm cancel name` — withdraw a request that is still waiting',
-  '`/vm delete name` — delete your VM',
-].join('\n');
+/** vmbot's wording (src/workflow/notices.ts) as Discord markdown: every span made inert, formatted by its kind. */
+export function markdownOf(wording: Wording): string {
+  return wording
+    .map((s) => {
+      if ('text' in s) return inert(s.text);
+      if ('strong' in s) return `**${inert(s.strong)}**`;
+      if ('member' in s) return who(s.member);
+      if ('code' in s) return `\`${s.code.replaceAll('`', "'")}\``;
+      return s.quote
+        .trim()
+        .split('\n')
+        .map((line) => `> ${inert(line)}`)
+        .join('\n');
+    })
+    .join('');
+}
+
+/** What a member is told by DM (or in the fallback channel). */
+export function noticeText(notice: MemberNotice): string {
+  return clip(markdownOf(noticeWording(notice)), LIMITS.content - 120);
+}
+
+/** `/vm help`: the Discord command takes the VM's name, distro and size as options. */
+export function helpText(): string {
+  return markdownOf(helpWording({ requestArgs: 'NAME DISTRO SIZE' }));
+}

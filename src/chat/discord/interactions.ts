@@ -17,11 +17,12 @@ import type { Logger } from '../../log.js';
 import type { Result } from '../../domain/problem.js';
 import { validateVmName } from '../../domain/validation.js';
 import type { VmWorkflow } from '../../workflow/api.js';
-import type { VmSummaryView } from '../../workflow/views.js';
+import { ACTION_WORDING, UNKNOWN_BUTTON } from '../../workflow/notices.js';
+import { ACTIONS, type ActionKind, type VmSummaryView } from '../../workflow/views.js';
 import { actorFrom } from './actor.js';
-import { COMMAND_NAME, FORM_FIELDS, denyModal, requestModal } from './commands.js';
+import { COMMAND_NAME, FORM_FIELDS, reasonModal, requestModal } from './commands.js';
 import { buttonId, parseCustomId, requestFormModalId } from './custom-ids.js';
-import { HELP_TEXT, listEmbed, problemsText, vmEmbed, type ButtonRow } from './draw.js';
+import { helpText, listEmbed, markdownOf, problemsText, vmEmbed, type ButtonRow } from './draw.js';
 import { clip, inert, noPings } from './mentions.js';
 import { within, withDeferral } from './respond.js';
 
@@ -44,11 +45,17 @@ const PREFILL_WAIT_MS = 1_500;
 /** Discord shows at most 25 autocomplete choices. */
 const MAX_SUGGESTIONS = 25;
 
-/** "Delete VM x?" with a confirmation button (the deletion itself happens on the press). */
-function deleteOffer(requestId: string, vmName: string): Answer {
-  const confirm: ButtonRow = { type: ComponentType.ActionRow, components: [{ type: ComponentType.Button, style: ButtonStyle.Danger, label: 'Delete it', custom_id: buttonId('delete-confirm', requestId) }] };
-  return { content: `Delete VM **${inert(vmName)}**? Its job is stopped and purged and its address freed. This cannot be undone.`, components: [confirm] };
+/** "Delete VM x?" with a confirmation button, for a kind that needs one (the action itself happens on that press). */
+function confirmOffer(kind: ActionKind, vm: VmSummaryView): Answer {
+  const wording = ACTION_WORDING[kind];
+  const question = wording.confirm ? wording.confirm.question(vm.name) : [{ text: `${wording.label}: ` }, { strong: vm.name }];
+  const style = ACTIONS[kind].style === 'danger' ? ButtonStyle.Danger : ButtonStyle.Primary;
+  const yes = clip(wording.confirm?.yes ?? wording.label, 80);
+  const confirm: ButtonRow = { type: ComponentType.ActionRow, components: [{ type: ComponentType.Button, style, label: yes, custom_id: buttonId(kind, vm.requestId, { confirmed: true }) }] };
+  return { content: markdownOf(question), components: [confirm] };
 }
+
+const done = (kind: ActionKind) => (vm: VmSummaryView): Answer => ({ content: markdownOf(ACTION_WORDING[kind].done(vm.name)) });
 
 export function createInteractionRouter(deps: RouterDeps): (interaction: Interaction) => Promise<void> {
   const { workflow, logger, deferAfterMs } = deps;
@@ -113,54 +120,54 @@ export function createInteractionRouter(deps: RouterDeps): (interaction: Interac
           workflow.list(actor).then((r) => (r.ok ? { embeds: [listEmbed(r.value, workflow.isAdmin(actor) ? 'all' : 'mine')] } : { content: problemsText(r.problems) })),
         );
       case 'delete':
-        // As on Slack, deleting waits for a confirmed press; status also checks the member may see it.
-        return answerPrivately(interaction, workflow.status(actor, name()).then((r) => summary(r, (vm) => deleteOffer(vm.requestId, vm.name))));
+        // As on Slack, deleting waits for a confirmed press; the workflow refuses (and audits) first.
+        return answerPrivately(interaction, workflow.canAct(actor, { kind: 'delete', requestId: name() }).then((r) => summary(r, (vm) => confirmOffer('delete', vm))));
       case 'cancel':
-        return answerPrivately(interaction, workflow.cancel(actor, name()).then((r) => summary(r, (vm) => ({ content: `Your request for **${inert(vm.name)}** is cancelled.` }))));
+        return answerPrivately(interaction, workflow.act(actor, { kind: 'cancel', requestId: name() }).then((r) => summary(r, done('cancel'))));
       case 'help':
-        await interaction.reply({ content: HELP_TEXT, flags: MessageFlags.Ephemeral, allowedMentions: noPings() });
+        await interaction.reply({ content: helpText(), flags: MessageFlags.Ephemeral, allowedMentions: noPings() });
         return;
       default:
         await interaction.reply({ content: `Unknown subcommand ${inert(sub)}: see \`/vm help\`.`, flags: MessageFlags.Ephemeral, allowedMentions: noPings() });
     }
   }
 
+  /**
+   * Every button is `vm:<kind>[-confirm]:<id>` (custom-ids.ts), routed from the kind's spec
+   * (views.ts ACTIONS): a reason opens its modal, a confirmation is offered privately first,
+   * anything else goes to workflow.act. Refusals are the workflow's (and audited there).
+   */
   async function onButton(interaction: ButtonInteraction): Promise<void> {
     const parsed = parseCustomId(interaction.customId);
     if (!parsed || parsed.kind !== 'button') {
-      await interaction.reply({ content: 'This button is not one vmbot knows (the card may be from an older version). Use `/vm status` instead.', flags: MessageFlags.Ephemeral, allowedMentions: noPings() });
+      await interaction.reply({ content: markdownOf(UNKNOWN_BUTTON), flags: MessageFlags.Ephemeral, allowedMentions: noPings() });
       return;
     }
     const actor = actorFrom(interaction);
-    const { requestId } = parsed;
-    switch (parsed.action) {
-      case 'approve':
-        return answerOnCard(interaction, workflow.approve(actor, requestId));
-      case 'retry':
-        return answerOnCard(interaction, workflow.retry(actor, requestId));
-      case 'cancel':
-        return answerOnCard(interaction, workflow.cancel(actor, requestId));
-      case 'deny': {
-        // Only an admin gets the reason form; anyone else is refused by the workflow itself,
-        // which also records the refused attempt in the audit log.
-        if (!workflow.isAdmin(actor)) return answerOnCard(interaction, workflow.deny(actor, requestId, ''));
-        const card = await within(workflow.card(requestId), PREFILL_WAIT_MS, undefined);
-        await interaction.showModal(denyModal(requestId, card?.name ?? requestId));
+    const { action: kind, requestId } = parsed;
+    if (parsed.confirmed) {
+      // The confirmation lives on an ephemeral message: replace it with the outcome.
+      const work = workflow.act(actor, { kind, requestId }).then((r) => summary(r, done(kind)));
+      const { value, deferred } = await withDeferral(work, deferAfterMs, () => interaction.deferUpdate());
+      const body = { content: value.content ?? '', embeds: [], components: [], allowedMentions: noPings() };
+      if (deferred) await interaction.editReply(body);
+      else await interaction.update(body);
+      return;
+    }
+    switch (ACTIONS[kind].needs) {
+      case 'reason': {
+        // Only who may act gets the reason form: the workflow refuses (and audits) anyone else.
+        // A modal must be the first answer, so the check cannot be deferred.
+        const allowed = await workflow.canAct(actor, { kind, requestId });
+        if (!allowed.ok) return answerOnCard(interaction, Promise.resolve(allowed));
+        await interaction.showModal(reasonModal(kind, requestId, allowed.value.name));
         return;
       }
-      case 'delete':
-        // Anyone in the admin channel can press it: the workflow decides (and audits a refusal)
-        // before the confirmation is offered, as /vm delete does.
-        return answerPrivately(interaction, workflow.status(actor, requestId).then((r) => summary(r, (vm) => deleteOffer(requestId, vm.name))));
-      case 'delete-confirm': {
-        // The confirmation lives on an ephemeral message: replace it with the outcome.
-        const work = workflow.delete(actor, requestId).then((r) => summary(r, (vm) => ({ content: `VM **${inert(vm.name)}** is being deleted.` })));
-        const { value, deferred } = await withDeferral(work, deferAfterMs, () => interaction.deferUpdate());
-        const body = { content: value.content ?? '', embeds: [], components: [], allowedMentions: noPings() };
-        if (deferred) await interaction.editReply(body);
-        else await interaction.update(body);
-        return;
-      }
+      case 'confirmation':
+        // Anyone who sees the button can press it: the workflow decides before the confirmation is offered.
+        return answerPrivately(interaction, workflow.canAct(actor, { kind, requestId }).then((r) => summary(r, (vm) => confirmOffer(kind, vm))));
+      case undefined:
+        return answerOnCard(interaction, workflow.act(actor, { kind, requestId }));
     }
   }
 
@@ -181,8 +188,9 @@ export function createInteractionRouter(deps: RouterDeps): (interaction: Interac
         workflow.submitRequest(actor, input).then((r) => summary(r, (vm) => ({ content: `Your request for VM **${inert(vm.name)}** is with the admins. You will get a direct message when it is decided and when the VM is up.` }))),
       );
     }
-    if (parsed?.kind === 'deny-reason') {
-      return answerOnCard(interaction, workflow.deny(actor, parsed.requestId, interaction.fields.getTextInputValue(FORM_FIELDS.denyReason).trim()));
+    if (parsed?.kind === 'reason') {
+      const reason = interaction.fields.getTextInputValue(FORM_FIELDS.actionReason).trim();
+      return answerOnCard(interaction, workflow.act(actor, { kind: parsed.action, requestId: parsed.requestId, reason }));
     }
     await interaction.reply({ content: 'This form is not one vmbot knows; start again with `/vm request`.', flags: MessageFlags.Ephemeral, allowedMentions: noPings() });
   }

@@ -6,7 +6,7 @@ import type { Config } from '../../config/schema.js';
 import type { Logger } from '../../log.js';
 import type { MemberRef } from '../../domain/request.js';
 import type { ChatSurface, MemberNotice, RequestCardView } from '../../workflow/views.js';
-import { drawCard, noticeText } from './draw.js';
+import { drawActions, drawCard, noticeText } from './draw.js';
 import { mentionUser, noPings, pingOnly } from './mentions.js';
 
 type DiscordConfig = NonNullable<Config['discord']>;
@@ -62,9 +62,11 @@ export function createDiscordSurface(deps: { rest: REST; config: DiscordConfig; 
 
     async notifyMember(member: MemberRef, notice: MemberNotice): Promise<void> {
       const text = noticeText(notice);
+      // Buttons offered with the notice (e.g. Renew) are pressed like a card's: the custom_id says it all.
+      const components = notice.actions?.length ? drawActions(notice.actions) : [];
       try {
         const dm = (await rest.post(Routes.userChannels(), { body: { recipient_id: member.userId } })) as { id: string };
-        await rest.post(Routes.channelMessages(dm.id), { body: { content: text, allowed_mentions: noPings() } });
+        await rest.post(Routes.channelMessages(dm.id), { body: { content: text, components, allowed_mentions: noPings() } });
       } catch (err) {
         const closed = err instanceof DiscordAPIError && err.code === RESTJSONErrorCodes.CannotSendMessagesToThisUser;
         if (!closed) throw err;
@@ -74,7 +76,7 @@ export function createDiscordSurface(deps: { rest: REST; config: DiscordConfig; 
         }
         // Mention exactly this member, nobody else, whatever the notice's text holds.
         await rest.post(Routes.channelMessages(config.fallbackChannel), {
-          body: { content: `${mentionUser(member.userId)} ${text}\n-# You get this here because vmbot cannot send you direct messages.`, allowed_mentions: pingOnly([member.userId]) },
+          body: { content: `${mentionUser(member.userId)} ${text}\n-# You get this here because vmbot cannot send you direct messages.`, components, allowed_mentions: pingOnly([member.userId]) },
         });
       }
     },

@@ -211,7 +211,7 @@ export function replyMessage(reply: Reply): SlackMessage {
 /** The ephemeral "are you sure" offered by a command such as `/vm delete NAME`: one button, confirmed again by Slack. */
 export function confirmOfferMessage(kind: ActionKind, vm: VmSummaryView): SlackMessage {
   const wording = ACTION_WORDING[kind];
-  const text = mrkdwnOf(wording.confirm ? wording.confirm.question(vm.name, vm.stateLabel) : [{ text: `${wording.label}: ` }, { strong: vm.name }]);
+  const text = mrkdwnOf(wording.confirm ? wording.confirm.question(vm.name) : [{ text: `${wording.label}: ` }, { strong: vm.name }]);
   return {
     text: fitEscaped(text, 3000),
     blocks: [section(text), { type: 'actions', block_id: 'vm:actions', elements: [button(actionFor(kind, vm.requestId, `${wording.label} ${vm.name}`))] }],

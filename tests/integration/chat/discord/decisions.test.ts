@@ -112,9 +112,11 @@ describe('discord: decisions on the admin card', () => {
 
     const byEve = double.slashCommand(EVE, 'delete', { name: 'del1' });
     await byEve.response();
-    expect((await byEve.ephemeralText())).toContain('is not your VM');
+    expect((await byEve.ephemeralText())).toContain('You can only delete your own VMs');
     expect(byEve.original!.components).toEqual([]);
     expect((await h.core.store.requests.get(requestId))?.state).toBe('running');
+    // Refused as a delete (not as a status look-up), before any confirmation was offered.
+    expect((await h.core.store.audit.list({ requestId })).some((a) => a.action === 'delete_refused' && a.actor.userId === EVE)).toBe(true);
 
     // The owner is asked to confirm; the deletion starts on the press.
     const i = double.slashCommand(ALICE, 'delete', { name: 'del1' });

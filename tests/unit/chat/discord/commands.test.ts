@@ -49,14 +49,18 @@ describe('modals', () => {
 
 describe('custom ids', () => {
   it('round-trips buttons, deny reasons and request forms', () => {
-    expect(parseCustomId(buttonId('approve', 'k3x9q2m7bz'))).toEqual({ kind: 'button', action: 'approve', requestId: 'k3x9q2m7bz' });
-    expect(parseCustomId(buttonId('delete-confirm', 'k3x9q2m7bz'))).toEqual({ kind: 'button', action: 'delete-confirm', requestId: 'k3x9q2m7bz' });
-    expect(parseCustomId('vm:deny-reason:k3x9q2m7bz')).toEqual({ kind: 'deny-reason', requestId: 'k3x9q2m7bz' });
+    expect(parseCustomId(buttonId('approve', 'k3x9q2m7bz'))).toEqual({ kind: 'button', action: 'approve', requestId: 'k3x9q2m7bz', confirmed: false });
+    expect(buttonId('delete', 'k3x9q2m7bz', { confirmed: true })).toBe('vm:delete-confirm:k3x9q2m7bz');
+    expect(parseCustomId('vm:delete-confirm:k3x9q2m7bz')).toEqual({ kind: 'button', action: 'delete', requestId: 'k3x9q2m7bz', confirmed: true });
+    expect(parseCustomId('vm:deny-reason:k3x9q2m7bz')).toEqual({ kind: 'reason', action: 'deny', requestId: 'k3x9q2m7bz' });
     expect(parseCustomId(requestFormModalId('we:b1', 'debian-12', 'small')!)).toEqual({ kind: 'request-form', name: 'we:b1', distro: 'debian-12', size: 'small' });
   });
 
   it('rejects what is not ours or is malformed', () => {
-    for (const id of ['other:approve:x', 'vm:approve', 'vm:approve:a:b', 'vm:launch:abc', 'vm:approve:../x', 'vm:request-form:%E0%A4%A:a:b']) expect(parseCustomId(id)).toBeUndefined();
+    // A confirmation or a reason only for the kinds whose spec asks for one.
+    for (const id of ['other:approve:x', 'vm:approve', 'vm:approve:a:b', 'vm:launch:abc', 'vm:approve:../x', 'vm:request-form:%E0%A4%A:a:b', 'vm:approve-confirm:abc', 'vm:delete-reason:abc', 'vm:-confirm:abc']) {
+      expect(parseCustomId(id)).toBeUndefined();
+    }
   });
 
   it('gives up on a request form id that would exceed 100 characters', () => {
