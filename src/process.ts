@@ -2,7 +2,8 @@
 // (main.ts), local mode (local.ts) and the process-level tests all start vmbot through
 // these, so a port is bound by exactly one component and everything stops in reverse.
 //
-//   production: nocloud server (builtin publishing) → core → slack / discord → web console → resume
+//   production: nocloud server (builtin publishing) → core → each ready chat platform of
+//               src/chat/platforms.ts (slack, discord) → web console → resume
 //   local mode: simulated cluster → nocloud server → core → web console → resume
 import type { ChatAdapter } from './chat/adapter.js';
 import type { ChatPlatform } from './chat/platform.js';

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { PLATFORMS } from '../../../src/chat/platforms.js';
 import { parseConfig } from '../../../src/config/load.js';
 import { adminDecision, halfConfigured, planPlatforms, readyPlatforms } from '../../../src/config/platforms.js';
-import { SECRET_NAMES } from '../../../src/config/secrets.js';
+import { readSecrets, SECRET_NAMES, secretNamesOf } from '../../../src/config/secrets.js';
+import { createToyPlatform } from '../../support/toy-platform.js';
 
 const config = parseConfig({
   nomad: { adapter: 'http' },
@@ -68,5 +69,10 @@ describe('planPlatforms', () => {
 
   it('reads every platform’s secrets, and vmbot’s own', () => {
     expect([...SECRET_NAMES].sort()).toEqual(['DISCORD_TOKEN', 'NOMAD_TOKEN', 'SLACK_APP_TOKEN', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'VMBOT_WEB_TOKEN']);
+    // A platform added to the list brings its own secrets: nothing else names them.
+    const toy = createToyPlatform().platform;
+    const env = { TOY_TOKEN: ' t0y ', SLACK_BOT_TOKEN: 'xoxb', UNRELATED: 'x' };
+    expect(readSecrets(env, secretNamesOf([...PLATFORMS, toy]))).toEqual({ TOY_TOKEN: 't0y', SLACK_BOT_TOKEN: 'xoxb' });
+    expect(readSecrets(env)).toEqual({ SLACK_BOT_TOKEN: 'xoxb' });
   });
 });
