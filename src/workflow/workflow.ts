@@ -6,13 +6,15 @@ import { fail, ok, problem, VmbotError, type Problem, type Result } from '../dom
 import type { Actor, MemberRef, RequestInput, VmRequest } from '../domain/request.js';
 import { NAME_HOLDING_STATES, RESUMABLE_STATES, type RequestState } from '../domain/states.js';
 import { validateReason, validateRequest } from '../domain/validation.js';
-import { isActionKind, type ActionCommand, type ActionKind, type ChatSurface, type RequestCardView, type RequestFormView, type VmSummaryView } from './views.js';
+import { isActionKind, type ActionCommand, type ActionKind, type ChatSurface, type ConsoleLogView, type RequestCardView, type RequestFormView, type VmSummaryView } from './views.js';
 import type { VmWorkflow } from './api.js';
 import { describeMember, sameMember } from './authz.js';
 import { stateLabel, toCard, toSummary } from './cards.js';
 import type { WorkflowContext } from './context.js';
 import { Lifecycle } from './lifecycle.js';
+import { Leases, type LeaseActionKind } from './leases.js';
 import { quotaProblems } from './quota.js';
+import { readConsoleLog } from './console-log.js';
 
 /** States from which Delete is accepted (pending requests are cancelled or denied instead). */
 const DELETABLE: readonly RequestState[] = ['approved', 'provisioning', 'running', 'failed', 'lost'];
@@ -21,7 +23,7 @@ const DELETABLE: readonly RequestState[] = ['approved', 'provisioning', 'running
  * How each action finds its request: buttons carry the ids vmbot stored (an unknown one is a
  * forged or stale press, audited); delete and cancel also come from commands naming a VM.
  */
-const LOOKUP: Readonly<Record<ActionKind, 'id' | 'ref'>> = { approve: 'id', deny: 'id', retry: 'id', delete: 'ref', cancel: 'ref' };
+const LOOKUP: Readonly<Record<ActionKind, 'id' | 'ref'>> = { approve: 'id', deny: 'id', retry: 'id', delete: 'ref', cancel: 'ref', renew: 'ref', approve_renewal: 'id', deny_renewal: 'id' };
 
 function memberOf(actor: Actor): MemberRef {
   return { platform: actor.platform, userId: actor.userId, ...(actor.displayName ? { displayName: actor.displayName } : {}) };
@@ -29,12 +31,19 @@ function memberOf(actor: Actor): MemberRef {
 
 export class Workflow implements VmWorkflow {
   readonly lifecycle: Lifecycle;
+  /** Lease reminders, expiry stop, grace deletion, Renew and set-expiry (leases.ts). */
+  readonly leases: Leases;
 
   constructor(
     private readonly ctx: WorkflowContext,
     opts: { deleteTimeoutMs: number; maxConcurrentReads: number; maxConcurrentProvisions: number; liveCheckMs: number },
   ) {
     this.lifecycle = new Lifecycle(ctx, opts);
+    this.leases = new Leases(ctx, {
+      stopVm: (id, o) => this.power.stopVm(id, o),
+      startVm: (id, o) => this.power.startVm(id, o),
+      startDeletion: (req, from, audit) => this.startDeletion(req, from, audit),
+    });
   }
 
   isAdmin(actor: Actor): boolean {
@@ -51,7 +60,7 @@ export class Workflow implements VmWorkflow {
 
   async card(requestId: string): Promise<RequestCardView | undefined> {
     const req = await this.ctx.store.requests.get(requestId);
-    return req ? toCard(this.ctx.config, req, this.ctx.notifier.currentVersion(requestId)) : undefined;
+    return req ? toCard(this.ctx.config, req, this.ctx.notifier.currentVersion(requestId), this.ctx.now()) : undefined;
   }
 
   async requestForm(actor: Actor): Promise<RequestFormView> {
@@ -80,7 +89,6 @@ export class Workflow implements VmWorkflow {
       throw err;
     }
     await store.members.saveProfile(member, { login: req.login, sshKeys: req.sshKeys });
-    this.ctx.notifier.cardChanged(req.id);
     await this.ctx.notifier.notify(member, { kind: 'requested', requestId: req.id, name: req.name });
     return ok(toSummary(config, req));
   }
@@ -91,8 +99,8 @@ export class Workflow implements VmWorkflow {
     if (!allowed.ok) return allowed;
     const req = allowed.value;
     const member = memberOf(actor);
-    const cluster = this.ctx.clusters.choose(req);
     const at = this.ctx.now().toISOString();
+    const cluster = this.ctx.clusters.choose(req);
     const approved = await store.requests.transition(
       requestId,
       'pending',
@@ -105,13 +113,14 @@ export class Workflow implements VmWorkflow {
         cluster,
         jobId: `${this.ctx.clusters.settings(cluster).jobPrefix}${req.name}`,
         seedToken: this.ctx.newSeedToken(),
+        ...this.leases.atApproval(new Date(at)),
       },
       { actor: member, action: 'approve', ...(this.ctx.clusters.names.length > 1 ? { detail: `cluster ${cluster}` } : {}) },
     );
     if (!approved) return this.lostRace(actor, 'approve', requestId);
     this.ctx.hooks.step?.('after_approve', requestId);
-    this.ctx.notifier.cardChanged(requestId);
-    await this.ctx.notifier.notify(approved.requester, { kind: 'approved', requestId, name: approved.name, by: member });
+    await this.ctx.notifier.notify(approved.requester, { kind: 'approved', requestId, name: approved.name, by: member, ...(approved.lease ? { expiresAt: approved.lease.expiresAt } : {}) });
+    if (approved.lease) void this.leases.schedule();
     void this.lifecycle.run(requestId, () => this.lifecycle.provision(requestId, { fresh: false }));
     return ok(toSummary(config, approved));
   }
@@ -132,7 +141,6 @@ export class Workflow implements VmWorkflow {
       { actor: member, action: 'deny', detail: checked.value },
     );
     if (!denied) return this.lostRace(actor, 'deny', requestId);
-    this.ctx.notifier.cardChanged(requestId);
     await this.ctx.notifier.notify(denied.requester, { kind: 'denied', requestId, name: denied.name, by: member, reason: checked.value });
     return ok(toSummary(config, denied));
   }
@@ -150,7 +158,6 @@ export class Workflow implements VmWorkflow {
       { actor: member, action: 'cancel' },
     );
     if (!cancelled) return this.lostRace(actor, 'cancel', req.id);
-    this.ctx.notifier.cardChanged(req.id);
     return ok(toSummary(this.ctx.config, cancelled));
   }
 
@@ -166,7 +173,6 @@ export class Workflow implements VmWorkflow {
       detail: req.failure ? `after ${req.failure.code}: ${req.failure.message}` : null,
     });
     if (!again) return this.lostRace(actor, 'retry', requestId);
-    this.ctx.notifier.cardChanged(requestId);
     void this.lifecycle.run(requestId, () => this.lifecycle.provision(requestId, { fresh: true }));
     return ok(toSummary(this.ctx.config, again));
   }
@@ -179,7 +185,6 @@ export class Workflow implements VmWorkflow {
     const deleting = await this.ctx.store.requests.transition(req.id, DELETABLE, 'deleting', {}, { actor: member, action: 'delete', detail: `from ${req.state}` });
     if (!deleting) return this.lostRace(actor, 'delete', req.id);
     this.lifecycle.watcher.unwatch(req.id);
-    this.ctx.notifier.cardChanged(req.id);
     void this.lifecycle.run(req.id, () => this.lifecycle.deleteVm(req.id));
     return ok(toSummary(this.ctx.config, deleting));
   }
@@ -196,6 +201,9 @@ export class Workflow implements VmWorkflow {
       retry: () => this.retry(actor, requestId),
       delete: () => this.delete(actor, requestId),
       cancel: () => this.cancel(actor, requestId),
+      renew: () => this.renew(actor, requestId),
+      approve_renewal: () => this.leaseAction(actor, 'approve_renewal', requestId),
+      deny_renewal: () => this.leaseAction(actor, 'deny_renewal', requestId),
     };
     return run[kind]();
   }
@@ -216,10 +224,15 @@ export class Workflow implements VmWorkflow {
     return this.show(actor, name, 'status');
   }
 
+  async logs(actor: Actor, name: string): Promise<Result<ConsoleLogView>> {
+    const owned = await this.owned(actor, name, 'logs');
+    return owned.ok ? readConsoleLog(this.ctx, owned.value) : owned;
+  }
+
   async list(actor: Actor): Promise<Result<VmSummaryView[]>> {
     const filter = this.isAdmin(actor) ? { states: NAME_HOLDING_STATES } : { requester: memberOf(actor), states: NAME_HOLDING_STATES };
     const reqs = await this.ctx.store.requests.list(filter);
-    return ok(reqs.map((r) => toSummary(this.ctx.config, r)));
+    return ok(reqs.map((r) => toSummary(this.ctx.config, r, this.ctx.now())));
   }
 
   async resume(): Promise<void> {
@@ -231,9 +244,21 @@ export class Workflow implements VmWorkflow {
       if (req.state === 'deleting') void this.lifecycle.run(req.id, () => this.lifecycle.deleteVm(req.id));
       else void this.lifecycle.run(req.id, () => this.lifecycle.provision(req.id, { fresh: false }));
     }
+    // Lease timers come from the store: whatever fell due while vmbot was down is done now.
+    await this.leases.schedule();
+  }
+
+  renew(actor: Actor, ref: string): Promise<Result<VmSummaryView>> {
+    return this.leaseAction(actor, 'renew', ref);
+  }
+
+  async setExpiry(actor: Actor, ref: string, date: string): Promise<Result<VmSummaryView>> {
+    const req = await this.resolve(ref);
+    return req ? this.summary(await this.leases.setExpiry(actor, req, date, this.isAdmin(actor))) : this.notFound(ref);
   }
 
   async close(): Promise<void> {
+    this.leases.close();
     await this.lifecycle.close();
     await this.ctx.notifier.close();
   }
@@ -262,16 +287,41 @@ export class Workflow implements VmWorkflow {
         if (!this.isAdmin(actor)) return problem('forbidden', 'Only vmbot admins can retry a failed VM.');
         return req.state === 'failed' ? undefined : problem('wrong_state', `"${req.name}" is ${stateLabel(req).toLowerCase()}; only a failed VM can be retried.`);
       case 'delete': {
-        if (!this.mayActOn(actor, req)) return problem('forbidden', 'You can only delete your own VMs; ask an admin.');
+        if (!this.mayActOn(actor, req)) return problem('forbidden', `"${req.name}" is not your VM: you can only delete your own VMs; ask an admin.`);
         if (DELETABLE.includes(req.state)) return undefined;
         const hint = req.state === 'pending' ? ' It is still waiting for approval: cancel the request instead.' : '';
         return problem('wrong_state', `"${req.name}" is ${stateLabel(req).toLowerCase()}, so there is nothing to delete.${hint}`);
       }
+      case 'renew':
+      case 'approve_renewal':
+      case 'deny_renewal':
+        return this.leases.check(actor, kind, req, this.isAdmin(actor));
       case 'cancel':
         if (!sameMember(req.requester, actor)) return problem('forbidden', 'Only the member who asked for this VM can cancel the request.');
         if (req.state === 'pending') return undefined;
         return problem('wrong_state', `"${req.name}" is ${stateLabel(req).toLowerCase()}, no longer waiting for approval${DELETABLE.includes(req.state) ? ': use delete instead' : ''}.`);
     }
+  }
+
+  /** Renew and the admins' renewal decision: checked like every action, then done by leases.ts. */
+  private async leaseAction(actor: Actor, kind: LeaseActionKind, ref: string): Promise<Result<VmSummaryView>> {
+    const allowed = await this.allowed(actor, kind, ref);
+    if (!allowed.ok) return allowed;
+    const admin = this.isAdmin(actor);
+    return this.summary(kind === 'renew' ? await this.leases.renew(actor, allowed.value, admin) : await this.leases.decide(actor, kind, allowed.value, admin));
+  }
+
+  private summary(result: Result<VmRequest>): Result<VmSummaryView> {
+    return result.ok ? ok(toSummary(this.ctx.config, result.value, this.ctx.now())) : result;
+  }
+
+  /** The lease's grace deletion: the same path as Delete, by vmbot (leases.ts LeaseOps). */
+  private async startDeletion(req: VmRequest, from: readonly RequestState[], audit: { actor: MemberRef; action: string; detail: string }): Promise<VmRequest | undefined> {
+    const deleting = await this.ctx.store.requests.transition(req.id, from, 'deleting', {}, audit);
+    if (!deleting) return undefined;
+    this.lifecycle.watcher.unwatch(req.id);
+    void this.lifecycle.run(req.id, () => this.lifecycle.deleteVm(req.id));
+    return deleting;
   }
 
   /** A press whose kind vmbot does not know (an old or forged button): refused and recorded. */
@@ -286,10 +336,16 @@ export class Workflow implements VmWorkflow {
   }
 
   private async show(actor: Actor, name: string, verb: 'ip' | 'status'): Promise<Result<VmSummaryView>> {
+    const owned = await this.owned(actor, name, verb);
+    return owned.ok ? ok(toSummary(this.ctx.config, owned.value, this.ctx.now())) : owned;
+  }
+
+  /** The VM a command names, when the actor is its owner or an admin; a refusal is audited as `<verb>_refused`. */
+  private async owned(actor: Actor, name: string, verb: string): Promise<Result<VmRequest>> {
     const req = await this.resolve(name);
     if (!req) return this.notFound(name);
     if (!this.mayActOn(actor, req)) return this.refuse(actor, verb, req, problem('forbidden', `"${req.name}" is not your VM; ask its owner or an admin.`));
-    return ok(toSummary(this.ctx.config, req));
+    return ok(req);
   }
 
   /** A request id, or the name of a VM that holds it now. */

@@ -112,7 +112,7 @@ describe('discord: decisions on the admin card', () => {
 
     const byEve = double.slashCommand(EVE, 'delete', { name: 'del1' });
     await byEve.response();
-    expect((await byEve.ephemeralText())).toContain('You can only delete your own VMs');
+    expect((await byEve.ephemeralText())).toContain('is not your VM: you can only delete your own VMs');
     expect(byEve.original!.components).toEqual([]);
     expect((await h.core.store.requests.get(requestId))?.state).toBe('running');
     // Refused as a delete (not as a status look-up), before any confirmation was offered.
