@@ -193,7 +193,7 @@ describe.each(targets)('NomadPort contract: $name', (target) => {
     const stopped = await until('the job stopped but registered', async () => {
       const job = await nomad.getJob(jobId);
       const allocs = await nomad.listAllocations(jobId);
-      return job?.stop && allocs.length > 0 && allocs.every((a) => a.clientStatus === 'complete') ? job : undefined;
+      return job?.stop && job.status === 'dead' && allocs.length > 0 && allocs.every((a) => a.clientStatus === 'complete') ? job : undefined;
     });
     expect(stopped).toMatchObject({ id: jobId, stop: true, status: 'dead', meta: { vmbot_request: 'req-power' } });
     const stoppedVersion = sim.control.jobs().find((j) => j.id === jobId)!.version;
@@ -222,12 +222,15 @@ describe.each(targets)('NomadPort contract: $name', (target) => {
     expect(firstBoot.toString()).toContain('-----BEGIN SSH HOST KEY FINGERPRINTS-----');
 
     await nomad.restartAllocation(alloc.id, VM_TASK_NAME);
-    const restarted = await until('the task restarted and booted again', async () => {
-      const a = (await nomad.listAllocations(jobId)).find((x) => x.id === alloc.id);
+    // The second boot printed to its login prompt: the restart is over (read the state after that).
+    await until('the task restarted and booted again', async () => {
       const console = sim.control.consoleOf(alloc.id);
-      return a?.taskStates[VM_TASK_NAME]?.state === 'running' && console.length > firstBoot.length && console.toString().endsWith('login: ') ? a : undefined;
+      return console.length > firstBoot.length && console.toString().endsWith('login: ') ? true : undefined;
     });
-    expect((await nomad.listAllocations(jobId)).map((a) => a.id)).toEqual([alloc.id]);
+    const after = await nomad.listAllocations(jobId);
+    expect(after.map((a) => a.id)).toEqual([alloc.id]);
+    const restarted = after[0]!;
+    expect(restarted.taskStates[VM_TASK_NAME]!.state).toBe('running');
     expect(restarted.clientStatus).toBe('running');
     const types = restarted.taskStates[VM_TASK_NAME]!.events.map((e) => e.type);
     const signaled = types.indexOf('Restart Signaled');

@@ -543,7 +543,10 @@ describe('POST /v1/client/allocation/:id/restart', () => {
     const alloc = await running(s, 'reboot-http');
     const first = await call(s, 'POST', `/v1/client/allocation/${alloc.ID}/restart`);
     expect([first.status, first.json()]).toEqual([200, {}]);
-    await eventually(async () => (await allocs(s, 'reboot-http'))[0]!.TaskStates.vm!.State === 'running' && (await allocs(s, 'reboot-http'))[0]!.TaskStates.vm!.Restarts === 1, 'the first restart done');
+    await eventually(async () => {
+      const vm = (await allocs(s, 'reboot-http'))[0]!.TaskStates.vm!;
+      return vm.State === 'running' && vm.Restarts === 1; // one read: both from the same moment
+    }, 'the first restart done');
     expect((await call(s, 'PUT', `/v1/client/allocation/${alloc.ID}/restart`, { TaskName: 'vm' })).status).toBe(200);
     await eventually(async () => (await allocs(s, 'reboot-http'))[0]!.TaskStates.vm!.Restarts === 2, 'the second restart');
     const [after] = await allocs(s, 'reboot-http');
