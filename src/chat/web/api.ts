@@ -1,12 +1,13 @@
 // The console's JSON API: each route turns an HTTP request into one workflow call with a
 // web Actor and maps the Result to a status and a body. Deciding stays in the workflow.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Actor, RequestInput, VmRequest } from '../../domain/request.js';
+import type { RequestInput, VmRequest } from '../../domain/request.js';
 import { problem, type Problem, type Result } from '../../domain/problem.js';
 import type { Config } from '../../config/schema.js';
 import type { AuditStore, MacStore, RequestStore } from '../../store/types.js';
 import type { VmWorkflow } from '../../workflow/api.js';
-import type { RequestCardView } from '../../workflow/views.js';
+import { ACTION_WORDING } from '../../workflow/notices.js';
+import { ACTION_KINDS, ACTIONS, isActionKind, type ActionKind, type RequestCardView } from '../../workflow/views.js';
 import { LOCAL_ADMIN_ID, LOCAL_MEMBER_ID, VIEW_HEADER, localActor, parseView, sameOriginPost, type ViewName } from './access.js';
 import { HttpError, readJson, sendJson, sendProblems, statusForProblems } from './http-util.js';
 import type { LiveHub } from './live.js';
@@ -30,8 +31,21 @@ export interface ApiContext {
 /** Cards shown at once; older requests stay reachable through the audit log and `vmbot audit`. */
 const CARD_LIMIT = 50;
 const AUDIT_LIMIT = 100;
-const ACTIONS = ['approve', 'deny', 'retry', 'cancel'] as const;
-type CardVerb = (typeof ACTIONS)[number];
+
+/** What the page needs to draw any action kind (views.ts ACTIONS + notices.ts wording): it words nothing itself. */
+export function actionCatalogue(): Record<ActionKind, { label: string; style: string; needs?: string; confirm?: { yes: string; no: string; detail: string }; reason?: { hint: string; submit: string } }> {
+  const out = {} as ReturnType<typeof actionCatalogue>;
+  for (const kind of ACTION_KINDS) {
+    const words = ACTION_WORDING[kind];
+    out[kind] = {
+      label: words.label,
+      ...ACTIONS[kind],
+      ...(words.confirm ? { confirm: { yes: words.confirm.yes, no: words.confirm.no, detail: words.confirm.detail } } : {}),
+      ...(words.reason ? { reason: { hint: words.reason.hint, submit: words.reason.submit } } : {}),
+    };
+  }
+  return out;
+}
 
 export const SIMULATED_BANNER = 'SIMULATED CLUSTER — no real VM is created';
 
@@ -46,6 +60,7 @@ export async function handleGet(ctx: ApiContext, path: string, url: URL, req: In
         simulated: ctx.simulated,
         banner: ctx.simulated ? SIMULATED_BANNER : undefined,
         identities: ctx.mode === 'local' ? { member: LOCAL_MEMBER_ID, admin: LOCAL_ADMIN_ID } : undefined,
+        actions: actionCatalogue(),
       });
       return true;
     case '/api/cards':
@@ -99,30 +114,20 @@ export async function handlePost(ctx: ApiContext, path: string, req: IncomingMes
     sendResult(res, await ctx.workflow.submitRequest(actor, requestInput(body)));
     return true;
   }
-  let m = /^\/api\/requests\/([A-Za-z0-9_-]{1,64})\/(approve|deny|retry|cancel)$/.exec(path);
-  if (m) {
-    sendResult(res, await cardAction(ctx.workflow, actor, m[2] as CardVerb, m[1]!, str(body.reason)));
+  // Every action kind (views.ts ACTION_KINDS) at one route: POST /api/requests/<id>/<kind>.
+  let m = /^\/api\/requests\/([A-Za-z0-9_-]{1,64})\/([a-z_]{1,40})$/.exec(path);
+  if (m && isActionKind(m[2]!)) {
+    const kind = m[2];
+    sendResult(res, await ctx.workflow.act(actor, { kind, requestId: m[1]!, ...(ACTIONS[kind].needs === 'reason' ? { reason: str(body.reason) } : {}) }));
     return true;
   }
+  // The VMs table deletes by name or id.
   m = /^\/api\/vms\/([^/]{1,128})\/delete$/.exec(path);
   if (m) {
-    sendResult(res, await ctx.workflow.delete(actor, decodeURIComponent(m[1]!)));
+    sendResult(res, await ctx.workflow.act(actor, { kind: 'delete', requestId: decodeURIComponent(m[1]!) }));
     return true;
   }
   return false;
-}
-
-function cardAction(workflow: VmWorkflow, actor: Actor, verb: CardVerb, requestId: string, reason: string) {
-  switch (verb) {
-    case 'approve':
-      return workflow.approve(actor, requestId);
-    case 'deny':
-      return workflow.deny(actor, requestId, reason);
-    case 'retry':
-      return workflow.retry(actor, requestId);
-    case 'cancel':
-      return workflow.cancel(actor, requestId);
-  }
 }
 
 async function cards(ctx: ApiContext, view: ViewName | undefined): Promise<RequestCardView[]> {

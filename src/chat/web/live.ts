@@ -1,6 +1,7 @@
 // Live updates for open pages, by server-sent events: every card change goes to every page
 // allowed to see that card, and a member's notices go to that member's pages only.
 import type { ServerResponse } from 'node:http';
+import { noticeWording, type Wording } from '../../workflow/notices.js';
 import type { MemberNotice, RequestCardView } from '../../workflow/views.js';
 import { HttpError } from './http-util.js';
 
@@ -10,6 +11,9 @@ export interface LiveClient {
   /** The member whose notices this page shows (local mode). */
   member?: string;
 }
+
+/** A notice as the page gets it: the view plus its words (src/workflow/notices.ts), which the page only formats. */
+export type WebNotice = MemberNotice & { wording: Wording };
 
 interface Stream extends LiveClient {
   res: ServerResponse;
@@ -24,7 +28,7 @@ export const DEFAULT_MAX_LIVE_STREAMS = 64;
 
 export class LiveHub {
   private readonly streams = new Set<Stream>();
-  private readonly notices = new Map<string, MemberNotice[]>();
+  private readonly notices = new Map<string, WebNotice[]>();
   private readonly heartbeat: NodeJS.Timeout;
 
   constructor(private readonly maxStreams = DEFAULT_MAX_LIVE_STREAMS) {
@@ -58,7 +62,8 @@ export class LiveHub {
     }
   }
 
-  notice(memberId: string, notice: MemberNotice): void {
+  notice(memberId: string, view: MemberNotice): void {
+    const notice: WebNotice = { ...view, wording: noticeWording(view) };
     const list = this.notices.get(memberId) ?? [];
     list.push(notice);
     if (list.length > NOTICE_BACKLOG) list.splice(0, list.length - NOTICE_BACKLOG);
@@ -67,7 +72,7 @@ export class LiveHub {
     for (const s of this.streams) if (s.member === memberId) s.res.write(data);
   }
 
-  backlog(memberId: string): MemberNotice[] {
+  backlog(memberId: string): WebNotice[] {
     return [...(this.notices.get(memberId) ?? [])];
   }
 

@@ -184,38 +184,48 @@ function renderCard(card) {
 }
 
 function cardActions(card) {
-  const box = el('div', { class: 'actions' });
   const error = el('p', { class: 'form-error', role: 'alert' });
-  let actions = card.actions.filter((a) => (state.view === 'admin' ? a.kind !== 'cancel' : a.kind === 'cancel' || a.kind === 'delete'));
-  if (state.view === 'member' && card.state === 'pending' && !actions.some((a) => a.kind === 'cancel')) {
-    actions = [{ kind: 'cancel', requestId: card.requestId, label: 'Cancel request', style: 'default' }, ...actions];
-  }
+  // The workflow says what each side may do: the admin's card actions, the requester's own.
+  const actions = state.view === 'admin' ? card.actions : (card.ownerActions ?? []);
+  return el('div', {}, actionButtons(actions, error), error);
+}
+
+/** What the page knows of an action kind (GET /api/session: src/workflow/views.ts ACTIONS + notices.ts wording). */
+const actionInfo = (kind) => state.session?.actions?.[kind] ?? {};
+
+/**
+ * Buttons for CardActions (on a card, or with a notice). Every kind posts to
+ * /api/requests/<id>/<kind>; one that needs a reason asks for it first, one that needs a
+ * confirmation asks for a second press.
+ */
+function actionButtons(actions, error) {
+  const box = el('div', { class: 'actions' });
   const run = async (action, body) => {
     error.textContent = '';
-    const path = action.kind === 'delete' ? `/api/vms/${encodeURIComponent(card.requestId)}/delete` : `/api/requests/${encodeURIComponent(card.requestId)}/${action.kind}`;
-    const res = await api(path, { method: 'POST', body });
+    const res = await api(`/api/requests/${encodeURIComponent(action.requestId)}/${encodeURIComponent(action.kind)}`, { method: 'POST', body });
     if (!res.ok) showMessages(error, res.problems);
     refreshSoon();
   };
   for (const action of actions) {
+    const info = actionInfo(action.kind);
     const button = el('button', { type: 'button', class: action.style, 'data-action': action.kind, text: action.label });
     button.addEventListener('click', () => {
       if (action.needs === 'reason') {
-        const reason = el('input', { name: 'reason', placeholder: 'Reason (the member sees it)', 'aria-label': 'Reason' });
-        const confirm = el('button', { type: 'button', class: 'danger', 'data-action': `${action.kind}-confirm`, text: `Confirm: ${action.label}` });
+        const hint = info.reason?.hint ?? 'Reason';
+        const reason = el('input', { name: 'reason', placeholder: hint, 'aria-label': hint });
+        const confirm = el('button', { type: 'button', class: action.style, 'data-action': `${action.kind}-confirm`, text: info.reason?.submit ?? action.label });
         confirm.addEventListener('click', () => run(action, { reason: reason.value }));
         button.replaceWith(reason, confirm);
         reason.focus();
-      } else if (action.needs === 'confirmation' || action.kind === 'delete') {
-        const confirm = el('button', { type: 'button', class: 'danger', 'data-action': `${action.kind}-confirm`, text: `Really ${action.label.toLowerCase()}?` });
+      } else if (action.needs === 'confirmation') {
+        const confirm = el('button', { type: 'button', class: action.style, 'data-action': `${action.kind}-confirm`, title: info.confirm?.detail ?? '', text: `${info.confirm?.yes ?? action.label}?` });
         confirm.addEventListener('click', () => run(action));
         button.replaceWith(confirm);
       } else run(action);
     });
     box.append(button);
   }
-  const wrapper = el('div', {}, box, error);
-  return wrapper;
+  return box;
 }
 
 async function loadCards() {
@@ -237,9 +247,10 @@ async function loadVms() {
   if (!res.ok) return;
   if (!res.value.length) return body.replaceChildren(emptyRow(7, state.view === 'admin' ? 'No VMs yet.' : 'No VMs yet: request one above.'));
   body.replaceChildren(...res.value.map((vm) => {
-    const remove = el('button', { type: 'button', class: 'danger', 'data-action': 'delete', text: 'Delete' });
+    const del = actionInfo('delete');
+    const remove = el('button', { type: 'button', class: 'danger', 'data-action': 'delete', text: del.label ?? 'Delete' });
     remove.addEventListener('click', () => {
-      const confirm = el('button', { type: 'button', class: 'danger', 'data-action': 'delete-confirm', text: `Really delete ${vm.name}?` });
+      const confirm = el('button', { type: 'button', class: 'danger', 'data-action': 'delete-confirm', title: del.confirm?.detail ?? '', text: `${del.confirm?.yes ?? 'Delete'} ${vm.name}?` });
       confirm.addEventListener('click', async () => {
         const r = await api(`/api/vms/${encodeURIComponent(vm.requestId)}/delete`, { method: 'POST' });
         showMessages($('#vms-error'), r.ok ? [] : r.problems);
@@ -355,21 +366,30 @@ function actionWords(code) {
 
 // ---------- notices ----------
 
-function noticeText(n) {
-  switch (n.kind) {
-    case 'requested': return `Your request for ${n.name} was sent to the admins.`;
-    case 'approved': return `${n.name} was approved by ${who(n.by)}; it is being set up.`;
-    case 'denied': return `${n.name} was denied by ${who(n.by)}: ${n.reason}`;
-    case 'delayed': return `${n.name} is taking longer than usual: ${n.reason}`;
-    case 'up': return `${n.name} is up: ${n.ssh}`;
-    case 'deleted': return `${n.name} was deleted.`;
-    case 'lost': return `${n.name} is gone from the cluster; ask an admin.`;
-    default: return `${n.name ?? ''}: ${n.kind}`;
+/** A notice's words (the server sends them: src/workflow/notices.ts) as DOM, text nodes only. */
+function wordingNodes(wording) {
+  const out = document.createDocumentFragment();
+  const lines = (text) => String(text).split('\n').forEach((line, i) => {
+    if (i) out.append(el('br'));
+    if (line) out.append(document.createTextNode(line));
+  });
+  for (const span of wording ?? []) {
+    if ('text' in span) lines(span.text);
+    else if ('strong' in span) out.append(el('strong', { text: span.strong }));
+    else if ('code' in span) out.append(el('code', { text: span.code }));
+    else if ('member' in span) out.append(document.createTextNode(who(span.member)));
+    else if ('quote' in span) out.append(el('q', { class: 'quote', text: span.quote }));
   }
+  return out;
 }
 
 function addNotice(n) {
-  $('#notices').prepend(el('li', { 'data-kind': n.kind }, rich(noticeText(n))));
+  const item = el('li', { 'data-kind': n.kind }, wordingNodes(n.wording));
+  if (isLocal() && n.actions?.length) {
+    const error = el('p', { class: 'form-error', role: 'alert' });
+    item.append(actionButtons(n.actions, error), error);
+  }
+  $('#notices').prepend(item);
 }
 
 async function loadNotices() {
