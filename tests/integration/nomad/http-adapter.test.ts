@@ -7,11 +7,12 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConsoleScanner } from '../../../src/domain/ciinfo.js';
+import { parseHostKeys } from '../../../src/domain/hostkeys.js';
 import { parseConfig } from '../../../src/config/load.js';
 import { createLogger } from '../../../src/log.js';
 import { createNomadPort } from '../../../src/nomad/index.js';
 import { createHttpNomad, type HttpNomadOptions } from '../../../src/nomad/http/adapter.js';
-import { NomadError, type NomadPort } from '../../../src/nomad/port.js';
+import { NomadError, VM_TASK_NAME, type NomadPort } from '../../../src/nomad/port.js';
 import { startSimCluster, type SimCluster, type SimOptions } from '../../../src/nomad/sim/index.js';
 import { makeTempDir } from '../../support/tmp.js';
 import { eventually, vmJobHcl } from './support.js';
@@ -125,6 +126,33 @@ describe('http adapter: the happy path', () => {
     await nomad.stopJob('never-existed');
     await eventually(async () => (await nomad.listAllocations('bye')).length === 0, 'allocations gone');
     expect(sim.control.jobs()).toEqual([]);
+  });
+
+  it('reads host keys through readLogTail; a reboot keeps them, a reschedule to another node changes them', async () => {
+    const { sim, nomad } = await setup();
+    await nomad.submitJob(vmJobHcl({ id: 'keys' }));
+    const first = await eventually(async () => (await nomad.listAllocations('keys')).find((a) => a.clientStatus === 'running'), 'running');
+    const keysOf = (allocId: string) =>
+      eventually(async () => {
+        const tail = (await nomad.readLogTail(allocId, VM_TASK_NAME, 64 * 1024)).toString('utf8');
+        return tail.endsWith('login: ') && parseHostKeys(tail);
+      }, `the host keys of ${allocId}`);
+    const original = await keysOf(first.id);
+    expect(original.publicKeys.map((k) => k.type)).toEqual(['ecdsa-sha2-nistp256', 'ssh-ed25519', 'ssh-rsa']);
+    expect(original.fingerprints.map((f) => f.fingerprint)).toEqual(sim.control.hostKeysOf(first.id)!.map((k) => k.fingerprint));
+
+    const length = sim.control.consoleOf(first.id).length;
+    await nomad.restartAllocation(first.id, VM_TASK_NAME);
+    await eventually(() => sim.control.consoleOf(first.id).length > length && sim.control.consoleOf(first.id).toString().endsWith('login: '), 'the reboot');
+    expect(await keysOf(first.id)).toEqual(original); // the first boot's blocks are still the last ones printed
+
+    const nextId = sim.control.reschedule('keys');
+    const allocs = await nomad.listAllocations('keys');
+    expect(allocs.find((a) => a.id === first.id)).toMatchObject({ clientStatus: 'lost', nextAllocation: nextId });
+    expect(sim.control.allocations('keys').find((a) => a.ID === nextId)!.NodeName).not.toBe(sim.control.allocations('keys').find((a) => a.ID === first.id)!.NodeName);
+    const moved = await keysOf(nextId);
+    expect(moved.publicKeys).toHaveLength(3);
+    for (const key of moved.publicKeys) expect(original.publicKeys.map((k) => k.key)).not.toContain(key.key);
   });
 
   it('listJobs reads every job, with meta and the qemu args (hand-made jobs too)', async () => {
