@@ -8,7 +8,10 @@ import { registerCommands } from '../../../../src/chat/discord/register.js';
 import type { ChatAdapter } from '../../../../src/chat/adapter.js';
 import type { VmWorkflow } from '../../../../src/workflow/api.js';
 import type { Actor } from '../../../../src/domain/request.js';
-import type { ActionCommand, RequestCardView, VmSummaryView } from '../../../../src/workflow/views.js';
+import { ACTION_KINDS, ACTIONS, type ActionCommand, type RequestCardView, type VmSummaryView } from '../../../../src/workflow/views.js';
+import { actionFor } from '../../../../src/workflow/cards.js';
+import { buttonId } from '../../../../src/chat/discord/custom-ids.js';
+import { FORM_FIELDS } from '../../../../src/chat/discord/commands.js';
 import { ok, fail, problem } from '../../../../src/domain/problem.js';
 import { silentLogger } from '../../../../src/log.js';
 import { actThrough, pendingCard, vmSummary } from '../../../support/views.js';
@@ -60,7 +63,20 @@ class ScriptedWorkflow implements VmWorkflow {
     this.record('delete', actor, ref);
     return ok(vm({ state: 'deleting' }));
   }
+  async renew(actor: Actor, ref: string) {
+    this.record('renew', actor, ref);
+    return ok(vm());
+  }
+  async decideRenewal(actor: Actor, id: string, verb: 'approve' | 'deny') {
+    this.record('decideRenewal', actor, id, verb);
+    return this.admins.has(actor.userId) ? ok(vm()) : fail(problem('forbidden', 'Only vmbot admins can decide on a renewal.'));
+  }
+  async setExpiry(actor: Actor, ref: string, date: string) {
+    this.record('setExpiry', actor, ref, date);
+    return this.admins.has(actor.userId) ? ok(vm({ name: ref })) : fail(problem('forbidden', 'Only vmbot admins can set a VM\'s expiry.'));
+  }
   act(actor: Actor, command: ActionCommand) {
+    this.record('act', actor, command);
     return actThrough(this, actor, command);
   }
   async canAct(actor: Actor, command: Omit<ActionCommand, 'reason'>) {
@@ -76,6 +92,10 @@ class ScriptedWorkflow implements VmWorkflow {
   async status(actor: Actor, name: string) {
     this.record('status', actor, name);
     return ok(vm({ name }));
+  }
+  async logs(actor: Actor, name: string) {
+    this.record('logs', actor, name);
+    return ok({ requestId: 'req-1', name, allocation: 'a1b2c3d4', lines: ['login: '] });
   }
   async list(actor: Actor) {
     this.record('list', actor);
@@ -193,6 +213,31 @@ describe('discord adapter protocol', () => {
     const submit = double.submitModal(CAROL_ADMIN, byCarol, { deny_reason: 'no @everyone <@&200000000000000011> here' });
     expect((await submit.response()).type).toBe(6);
     expect(workflow.calls.at(-1)).toMatchObject({ method: 'deny', args: ['req0000001', 'no @everyone <@&200000000000000011> here'] });
+  });
+
+  // Iterates ACTION_KINDS: a kind added to the list is drawn, decoded and routed with no Discord change.
+  it.each(ACTION_KINDS.map((kind) => [kind]))('routes a press of %s to workflow.act, asking first what its spec needs', async (kind) => {
+    const requestId = `rq-${kind}`;
+    const ref = await adapter.drawCard(card({ requestId, actions: [actionFor(kind, requestId)] }), undefined);
+    const [channelId, messageId] = ref.split(':') as [string, string];
+    workflow.calls = [];
+    const acts = () => workflow.calls.filter((c) => c.method === 'act').map((c) => c.args[0]);
+    const press = double.pressButton(CAROL_ADMIN, { channelId, messageId }, buttonId(kind, requestId));
+    const needs = ACTIONS[kind].needs;
+    if (needs === 'reason') {
+      expect((await press.response()).type).toBe(9); // the modal
+      expect(acts()).toEqual([]);
+      await double.submitModal(CAROL_ADMIN, press, { [FORM_FIELDS.actionReason]: 'routed by the test' }).response();
+      expect(acts()).toEqual([{ kind, requestId, reason: 'routed by the test' }]);
+    } else if (needs === 'confirmation') {
+      expect((await press.response()).type).toBe(4); // the private confirmation
+      expect(acts()).toEqual([]);
+      await double.pressButton(CAROL_ADMIN, { ephemeralOf: press }, buttonId(kind, requestId, { confirmed: true })).response();
+      expect(acts()).toEqual([{ kind, requestId }]);
+    } else {
+      await press.response();
+      expect(acts()).toEqual([{ kind, requestId }]);
+    }
   });
 
   it('draws card updates as PATCHes of the stored channel message, dropping stale versions', async () => {
