@@ -5,6 +5,7 @@ import { silentLogger } from '../../../../src/log.js';
 import { LOCAL_ADMIN_ID, LOCAL_MEMBER_ID, SIMULATED_BANNER, WebListenError, startWebConsole, type WebConsole } from '../../../../src/chat/web/index.js';
 import { FakeWorkflow, fakeStore } from './fake-workflow.js';
 import { inConsoleTerms } from '../../../../src/chat/web/api.js';
+import { ACTION_KINDS, ACTIONS, type ActionCommand } from '../../../../src/workflow/views.js';
 import { openSse, type SseReader } from './sse.js';
 
 const config = parseConfig({ nomad: { adapter: 'sim' }, web: { admins: [LOCAL_ADMIN_ID] } });
@@ -100,6 +101,28 @@ describe('web console, local mode', () => {
     expect(workflow.calls.at(-1)).toMatchObject({ method: 'deny', args: ['req1', 'no room'] });
     await post(web, `/api/vms/${encodeURIComponent('web1')}/delete`, {}, 'member');
     expect(workflow.calls.at(-1)).toMatchObject({ method: 'delete', actor: { userId: LOCAL_MEMBER_ID }, args: ['web1'] });
+  });
+
+  // Iterates ACTION_KINDS: every kind has its route, and only the workflow decides on it.
+  it('routes POST /api/requests/<id>/<kind> to workflow.act for every action kind, and 404s a kind it does not know', async () => {
+    const { web, workflow } = await start('local');
+    const acts: ActionCommand[] = [];
+    const act = workflow.act.bind(workflow);
+    workflow.act = (actor, command) => {
+      acts.push(command);
+      return act(actor, command);
+    };
+    for (const kind of ACTION_KINDS) {
+      await post(web, `/api/requests/req9/${kind}`, { reason: 'why' }, 'admin');
+      expect(acts.at(-1)).toEqual({ kind, requestId: 'req9', ...(ACTIONS[kind].needs === 'reason' ? { reason: 'why' } : {}) });
+    }
+    expect(acts).toHaveLength(ACTION_KINDS.length);
+    expect((await post(web, '/api/requests/req9/launch', {}, 'admin')).status).toBe(404);
+    expect(acts).toHaveLength(ACTION_KINDS.length);
+    // The page draws any kind from the session's catalogue: label, style, needs.
+    const session = (await (await fetch(new URL('/api/session', web.url))).json()) as { actions: Record<string, { label: string; style: string; needs?: string }> };
+    expect(Object.keys(session.actions).sort()).toEqual([...ACTION_KINDS].sort());
+    for (const kind of ACTION_KINDS) expect(session.actions[kind]).toMatchObject({ style: ACTIONS[kind].style, label: expect.any(String) });
   });
 
   it('pushes card changes live; a member page sees only its own cards', async () => {
