@@ -2,7 +2,7 @@
 // method decides authorization itself from the Actor; adapters only translate.
 import type { Actor, RequestInput } from '../domain/request.js';
 import type { Result } from '../domain/problem.js';
-import type { ActionCommand, ChatSurface, RequestCardView, RequestFormView, VmSummaryView } from './views.js';
+import type { ActionCommand, ChatSurface, ConsoleLogView, RequestCardView, RequestFormView, VmSummaryView } from './views.js';
 
 export interface VmWorkflow {
   /** Form choices and the member's prefill (last login and keys). */
@@ -32,6 +32,8 @@ export interface VmWorkflow {
   /** Owner or admin. */
   ip(actor: Actor, name: string): Promise<Result<VmSummaryView>>;
   status(actor: Actor, name: string): Promise<Result<VmSummaryView>>;
+  /** Owner or admin: the last 40 console lines of the VM's current allocation, fit to show (secrets removed). */
+  logs(actor: Actor, name: string): Promise<Result<ConsoleLogView>>;
   /** Mine; all for admins. */
   list(actor: Actor): Promise<Result<VmSummaryView[]>>;
   /** The card as it stands (for redraws). */

@@ -137,6 +137,7 @@ export function helpLines(opts: { requestArgs?: string } = {}): HelpLine[] {
     { usage: '/vm list', what: 'your VMs (all VMs for admins)' },
     { usage: '/vm ip NAME', what: 'the address of a VM and the ssh command' },
     { usage: '/vm status NAME', what: 'the state and progress of a VM' },
+    { usage: '/vm logs NAME', what: 'the last 40 lines of a VM\'s console (only you see them)' },
     { usage: '/vm cancel NAME', what: 'withdraw a request that is still waiting for approval' },
     { usage: '/vm delete NAME', what: 'delete a VM (asks you to confirm)' },
     { usage: '/vm renew NAME', what: 'extend the lease of your VM (later renewals ask the admins)' },

@@ -127,7 +127,22 @@ export type Reply =
   | { kind: 'text'; text: string }
   | { kind: 'problems'; problems: Problem[] }
   | { kind: 'vm'; vm: VmSummaryView }
-  | { kind: 'list'; vms: VmSummaryView[]; scope: 'mine' | 'all' };
+  | { kind: 'list'; vms: VmSummaryView[]; scope: 'mine' | 'all' }
+  | { kind: 'logs'; log: ConsoleLogView };
+
+/**
+ * The last lines of a VM's console (`/vm logs NAME`), already fit to show: terminal controls
+ * stripped, private keys and the seed token removed (domain/console-text.ts). Adapters show
+ * the lines verbatim as a code block or a file, escaped for their platform.
+ */
+export interface ConsoleLogView {
+  requestId: string;
+  name: string;
+  /** The allocation the lines come from (its first 8 characters, as Nomad's CLI shows it). */
+  allocation: string;
+  /** Oldest first; empty when the guest has printed nothing yet. */
+  lines: string[];
+}
 
 /**
  * Implemented by each chat adapter; the workflow's notifier calls it. Errors thrown here are

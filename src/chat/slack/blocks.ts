@@ -6,7 +6,7 @@ import type { MemberRef } from '../../domain/request.js';
 import type { Problem } from '../../domain/problem.js';
 import { actionFor } from '../../workflow/cards.js';
 import { ACTION_WORDING, noticeWording, type Wording } from '../../workflow/notices.js';
-import { isActionKind, type ActionKind, type CardAction, type MemberNotice, type ProgressItem, type Reply, type RequestCardView, type VmSummaryView } from '../../workflow/views.js';
+import { isActionKind, type ActionKind, type CardAction, type ConsoleLogView, type MemberNotice, type ProgressItem, type Reply, type RequestCardView, type VmSummaryView } from '../../workflow/views.js';
 import { escapeCodeBlock, escapeMrkdwn, fitEscaped, mentionUser, mrkdwn, plain } from './escape.js';
 import { LIMITS } from './limits.js';
 
@@ -205,7 +205,40 @@ export function replyMessage(reply: Reply): SlackMessage {
       if (chunk) blocks.push(section(chunk));
       return { text: `${title}: ${reply.vms.length}`, blocks: capBlocks(blocks) };
     }
+    case 'logs':
+      return consoleLogMessage(reply.log);
   }
+}
+
+/**
+ * `/vm logs`: a title, then the lines as code blocks, as many sections as the 3000-character
+ * limit needs (whole lines each; an overlong line is cut). 40 lines never reach 50 blocks.
+ */
+export function consoleLogMessage(log: ConsoleLogView): SlackMessage {
+  const name = `*${escapeMrkdwn(log.name)}*`;
+  if (log.lines.length === 0) {
+    const text = `The console of ${name} (allocation \`${escapeMrkdwn(log.allocation)}\`) is empty so far.`;
+    return { text, blocks: [section(text)] };
+  }
+  const title = `Last ${log.lines.length} console line${log.lines.length === 1 ? '' : 's'} of ${name} (allocation \`${escapeMrkdwn(log.allocation)}\`):`;
+  const room = LIMITS.sectionText - 6; // the two ``` fences
+  const blocks: Block[] = [section(title)];
+  let chunk: string[] = [];
+  let size = 0;
+  const flush = () => {
+    if (chunk.length) blocks.push(section(`\`\`\`${chunk.join('\n')}\`\`\``));
+    chunk = [];
+    size = 0;
+  };
+  for (const raw of log.lines) {
+    // An empty line inside a code block would be dropped: keep it as one space.
+    const line = fitEscaped(escapeCodeBlock(raw) || ' ', room);
+    if (size + line.length + 1 > room) flush();
+    chunk.push(line);
+    size += line.length + 1;
+  }
+  flush();
+  return { text: fitEscaped(title, 3000), blocks: capBlocks(blocks) };
 }
 
 /** The ephemeral "are you sure" offered by a command such as `/vm delete NAME`: one button, confirmed again by Slack. */

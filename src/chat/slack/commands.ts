@@ -7,10 +7,10 @@ import { mrkdwnOf } from './blocks.js';
 export type SlashCommand =
   | { kind: 'request' }
   | { kind: 'list' }
-  | { kind: 'ip' | 'status' | 'delete' | 'cancel'; name: string }
+  | { kind: 'ip' | 'status' | 'delete' | 'cancel' | 'logs'; name: string }
   | { kind: 'help'; hint?: Wording };
 
-const NEEDS_NAME = ['ip', 'status', 'delete', 'cancel'] as const;
+const NEEDS_NAME = ['ip', 'status', 'delete', 'cancel', 'logs'] as const;
 type NamedKind = (typeof NEEDS_NAME)[number];
 
 export function parseCommand(text: string): SlashCommand {

@@ -78,6 +78,8 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
         return fromResult(await workflow.ip(actor, parsed.name), (vm) => replyMessage({ kind: 'vm', vm }));
       case 'status':
         return fromResult(await workflow.status(actor, parsed.name), (vm) => replyMessage({ kind: 'vm', vm }));
+      case 'logs':
+        return fromResult(await workflow.logs(actor, parsed.name), (log) => replyMessage({ kind: 'logs', log }));
       case 'cancel':
         return fromResult(await workflow.act(actor, { kind: 'cancel', requestId: parsed.name }), (vm) => textMessage(mrkdwnOf(ACTION_WORDING.cancel.done(vm.name))));
       case 'delete':

@@ -3,7 +3,7 @@
 // (tests/e2e) runs the real workflow on the simulated cluster.
 import type { Actor, MemberRef, RequestInput, VmRequest } from '../../../../src/domain/request.js';
 import { fail, ok, problem, type Result } from '../../../../src/domain/problem.js';
-import type { ActionCommand, ChatSurface, RequestCardView, RequestFormView, VmSummaryView } from '../../../../src/workflow/views.js';
+import type { ActionCommand, ChatSurface, ConsoleLogView, RequestCardView, RequestFormView, VmSummaryView } from '../../../../src/workflow/views.js';
 import { actThrough } from '../../../support/views.js';
 import type { VmWorkflow } from '../../../../src/workflow/api.js';
 import type { WebConsoleStore } from '../../../../src/chat/web/index.js';
@@ -85,6 +85,11 @@ export class FakeWorkflow implements VmWorkflow {
   }
   async status(actor: Actor, name: string): Promise<Result<VmSummaryView>> {
     return this.ip(actor, name);
+  }
+  async logs(actor: Actor, name: string): Promise<Result<ConsoleLogView>> {
+    this.calls.push({ method: 'logs', actor, args: [name] });
+    const found = await this.ip(actor, name);
+    return found.ok ? ok({ requestId: found.value.requestId, name: found.value.name, allocation: 'a1b2c3d4', lines: ['debian login: '] }) : found;
   }
   async list(actor: Actor): Promise<Result<VmSummaryView[]>> {
     this.calls.push({ method: 'list', actor, args: [] });
