@@ -3,7 +3,7 @@
 // services); secrets are reported as set or missing, never shown.
 import type { Command } from 'commander';
 import { ConfigError } from '../config/load.js';
-import type { Config } from '../config/schema.js';
+import { nomadClusterConfigs, type Config, type NomadClusterConfig } from '../config/schema.js';
 import { PLATFORMS } from '../chat/platforms.js';
 import { configuredPlatforms, planPlatforms, secretPurpose } from '../config/platforms.js';
 import { readSecrets, SecretError, type SecretName, type Secrets } from '../config/secrets.js';
@@ -27,13 +27,12 @@ export function secretNeeds(config: Config): SecretNeed[] {
   for (const { platform, section } of configuredPlatforms(planPlatforms(config, {}, PLATFORMS))) {
     for (const need of platform.secretNeeds(section)) needs.push({ name: need.name, required: need.required, for: secretPurpose(platform, need) });
   }
-  if (config.nomad.adapter === 'http') needs.push({ name: 'NOMAD_TOKEN', required: false, for: 'a Nomad cluster with ACLs' });
+  if (nomadClusterConfigs(config.nomad).some((c) => c.adapter === 'http')) needs.push({ name: 'NOMAD_TOKEN', required: false, for: 'a Nomad cluster with ACLs' });
   if (config.web.enabled) needs.push({ name: 'VMBOT_WEB_TOKEN', required: true, for: 'the web console (web.enabled)' });
   return needs;
 }
 
-function describeNomad(config: Config): string {
-  const { nomad } = config;
+function describeNomad(nomad: NomadClusterConfig): string {
   switch (nomad.adapter) {
     case 'ssh': {
       const ssh = nomad.ssh!;
@@ -45,6 +44,26 @@ function describeNomad(config: Config): string {
     case 'sim':
       return 'sim (a SIMULATED cluster: no real VM is created)';
   }
+}
+
+/** Where a cluster's jobs go within Nomad: namespace and region, when set. */
+function describeScope(nomad: NomadClusterConfig): string {
+  const scope = [nomad.namespace ? `namespace ${nomad.namespace}` : '', nomad.region ? `region ${nomad.region}` : ''].filter(Boolean).join(', ');
+  return scope ? ` (${scope})` : '';
+}
+
+/** The single nomad: section as two lines (as before clusters existed); nomad.clusters one line each, then the routes. */
+function describeClusters(config: Config): string[] {
+  const clusters = nomadClusterConfigs(config.nomad);
+  if (!config.nomad.clusters) {
+    const only = clusters[0]!;
+    return [`  Nomad adapter:  ${describeNomad(only)}`, `  Jobs:           ${only.jobPrefix}<name> in ${only.datacenters.join(', ')}${describeScope(only)}`];
+  }
+  const lines = [`  Nomad clusters: ${clusters.length} (the first is the default; one MAC pool for all)`];
+  for (const c of clusters) lines.push(`    ${c.name}: ${describeNomad(c)}; jobs ${c.jobPrefix}<name> in ${c.datacenters.join(', ')}${describeScope(c)}`);
+  const routes = config.nomad.routes.map((r) => `${[r.size ? `size ${r.size}` : '', r.distro ? `distro ${r.distro}` : ''].filter(Boolean).join(' + ')} → ${r.cluster}`);
+  lines.push(`  Routes:         ${routes.length > 0 ? `${routes.join('; ')}; anything else → ${clusters[0]!.name}` : `none (every request → ${clusters[0]!.name})`}`);
+  return lines;
 }
 
 function describePublisher(config: Config): string {
@@ -73,8 +92,7 @@ export function summarizeConfig(config: Config, secrets: Secrets, source: string
   const pool = countMacs(mergeRanges(config.macPool.ranges.map((r) => parseMacRange(r))));
   const lines = [
     `${source}: valid`,
-    `  Nomad adapter:  ${describeNomad(config)}`,
-    `  Jobs:           ${config.nomad.jobPrefix}<name> in ${config.nomad.datacenters.join(', ')}`,
+    ...describeClusters(config),
     `  Publisher:      ${describePublisher(config)}`,
     `  Chat platforms: ${describeChat(config)}`,
     `  Web console:    ${config.web.enabled ? `enabled on ${config.web.listen.host}:${config.web.listen.port}` : 'disabled'}`,

@@ -1,13 +1,14 @@
 // `vmbot ip NAME`: the VM's address as vmbot recorded it (state, address, ssh command).
-// `--refresh` reads the allocation's console again through the configured Nomad adapter
-// and stores the address it shows now.
+// `--refresh` reads the allocation's console again through the Nomad adapter of the cluster
+// the request recorded, and stores the address it shows now.
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError } from '../config/load.js';
 import { readSecrets, SecretError } from '../config/secrets.js';
 import { createLogger } from '../log.js';
 import { openStore } from '../store/index.js';
-import { createNomadPort } from '../nomad/index.js';
+import { nomadClusterConfigs } from '../config/schema.js';
+import { clusterKey, createClusterPort } from '../nomad/index.js';
 import { NomadError } from '../nomad/port.js';
 import { sshCommand, stateLabel } from '../workflow/cards.js';
 import { refreshAddress } from '../workflow/refresh.js';
@@ -40,7 +41,15 @@ export function registerIpCommand(program: Command): void {
           }
           if (opts.refresh) {
             const logger = createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level });
-            const nomad = await createNomadPort(config, readSecrets(), logger);
+            // The request's cluster; rows from before clusters are on the first one.
+            const clusters = nomadClusterConfigs(config.nomad);
+            const cluster = req.cluster === null ? clusters[0] : clusters.find((c) => c.name === req!.cluster);
+            if (!cluster) {
+              console.error(`vmbot ip: ${name} is on Nomad cluster "${req.cluster}", which is not in nomad.clusters (the clusters are ${clusters.map((c) => c.name).join(', ')}): add it back to read its console`);
+              process.exitCode = 1;
+              return;
+            }
+            const nomad = await createClusterPort(cluster, readSecrets(), logger, { key: clusterKey(config, cluster.name) });
             try {
               const result = await refreshAddress({ nomad, store }, req);
               if (!result.allocId) console.error(`vmbot ip: ${req.jobId ?? name} has no allocation on the cluster`);

@@ -73,6 +73,14 @@ export function forLocalMode(raw: unknown): unknown {
   const nomad = cfg.nomad !== null && typeof cfg.nomad === 'object' && !Array.isArray(cfg.nomad) ? { ...(cfg.nomad as Record<string, unknown>) } : {};
   delete nomad.ssh;
   delete nomad.http;
+  // nomad.clusters likewise: every cluster is the one simulated cluster there.
+  if (Array.isArray(nomad.clusters)) {
+    nomad.clusters = nomad.clusters.map((c: unknown) => {
+      if (c === null || typeof c !== 'object' || Array.isArray(c)) return c;
+      const { ssh: _ssh, http: _http, ...rest } = c as Record<string, unknown>;
+      return { ...rest, adapter: 'sim' };
+    });
+  }
   return { ...cfg, nomad: { ...nomad, adapter: 'sim' } };
 }
 

@@ -319,7 +319,7 @@ function checkReserved(pool: Record<string, unknown>, ctx: Ctx): void {
 /** nomad.clusters and nomad.routes: what each cluster resolves to, and what the routes name. */
 function checkClusters(nomad: Record<string, unknown>, cfg: Record<string, unknown>, ctx: Ctx): void {
   const clusters = Array.isArray(nomad.clusters) ? nomad.clusters : undefined;
-  const names: string[] = clusters ? clusters.map((c) => obj(c)?.name).filter((n): n is string => typeof n === 'string') : [DEFAULT_CLUSTER];
+  const names: string[] = clusters ? [...new Set(clusters.map((c) => obj(c)?.name).filter((n): n is string => typeof n === 'string'))] : [DEFAULT_CLUSTER];
   const scopes = new Map<string, string>();
   const seen = new Set<string>();
   (clusters ?? []).forEach((entry, i) => {

@@ -7,7 +7,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect as netConnect, isIP } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import type { Config } from '../config/schema.js';
+import { nomadClusterConfigs, type Config, type NomadClusterConfig } from '../config/schema.js';
 import type { Secrets } from '../config/secrets.js';
 import { NomadCommands, TOKEN_FILE_EXIT } from './ssh/commands.js';
 import { SshConnection, SshError } from './ssh/connection.js';
@@ -53,37 +53,38 @@ async function checkTcp(host: string, port: number, timeoutMs: number, fix: stri
   });
 }
 
-async function checkSsh(config: Config, opts: CheckOptions): Promise<CheckStep[]> {
-  const ssh = config.nomad.ssh;
-  if (!ssh) return [failed('config', 'nomad.adapter is "ssh" but nomad.ssh is missing', 'add nomad.ssh (host, user, privateKeyPath, hostKeyFingerprint)')];
+/** `key`: where the cluster's settings are in the file ("nomad", "nomad.clusters[1]"), for the fixes. */
+async function checkSsh(cluster: NomadClusterConfig, key: string, opts: CheckOptions): Promise<CheckStep[]> {
+  const ssh = cluster.ssh;
+  if (!ssh) return [failed('config', `${key}.adapter is "ssh" but ${key}.ssh is missing`, `add ${key}.ssh (host, user, privateKeyPath, hostKeyFingerprint)`)];
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const steps: CheckStep[] = [];
   const add = (step: CheckStep) => (steps.push(step), step.ok);
 
-  if (!add(await checkDns(ssh.host, 'nomad.ssh.host'))) return steps;
-  if (!add(await checkTcp(ssh.host, ssh.port, timeoutMs, `check nomad.ssh.host/port, that sshd runs there and that no firewall blocks port ${ssh.port}`))) return steps;
+  if (!add(await checkDns(ssh.host, `${key}.ssh.host`))) return steps;
+  if (!add(await checkTcp(ssh.host, ssh.port, timeoutMs, `check ${key}.ssh.host/port, that sshd runs there and that no firewall blocks port ${ssh.port}`))) return steps;
 
   const connection = new SshConnection({ ...ssh, knownHostsPath: opts.knownHostsPath, maxChannels: 1, connectAttempts: 1, readyTimeoutMs: timeoutMs });
-  const commands = new NomadCommands({ nomadPath: ssh.nomadPath, tokenFile: ssh.tokenFile });
+  const commands = new NomadCommands({ nomadPath: ssh.nomadPath, tokenFile: ssh.tokenFile, namespace: cluster.namespace, region: cluster.region });
   try {
     try {
       await connection.connect();
-      add(pass('ssh host key', `${connection.lastHostKey} matches ${ssh.hostKeyFingerprint ? 'nomad.ssh.hostKeyFingerprint' : 'the key recorded on first use'}`));
+      add(pass('ssh host key', `${connection.lastHostKey} matches ${ssh.hostKeyFingerprint ? `${key}.ssh.hostKeyFingerprint` : 'the key recorded on first use'}`));
       add(pass('ssh login', `logged in as ${ssh.user}`));
     } catch (err) {
       const e = err instanceof SshError ? err : new SshError('dropped', (err as Error).message);
-      if (e.kind === 'hostkey') add(failed('ssh host key', e.message, 'compare with `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on the host, then fix nomad.ssh.hostKeyFingerprint'));
+      if (e.kind === 'hostkey') add(failed('ssh host key', e.message, `compare with \`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub\` on the host, then fix ${key}.ssh.hostKeyFingerprint`));
       else if (e.kind === 'auth') {
         add(pass('ssh host key', `${connection.lastHostKey} accepted`));
-        add(failed('ssh login', e.message, `add the public key of ${ssh.privateKeyPath} to ~${ssh.user}/.ssh/authorized_keys on ${ssh.host}, and check nomad.ssh.user`));
-      } else if (e.kind === 'key_file') add(failed('ssh login', e.message, 'fix nomad.ssh.privateKeyPath'));
+        add(failed('ssh login', e.message, `add the public key of ${ssh.privateKeyPath} to ~${ssh.user}/.ssh/authorized_keys on ${ssh.host}, and check ${key}.ssh.user`));
+      } else if (e.kind === 'key_file') add(failed('ssh login', e.message, `fix ${key}.ssh.privateKeyPath`));
       else add(failed('ssh', e.message, 'check that the port speaks SSH and the host is up'));
       return steps;
     }
 
     const which = await connection.exec(commands.which(), { timeoutMs });
     if (which.code !== 0) {
-      add(failed('nomad cli', `\`${ssh.nomadPath}\` is not on the PATH of ${ssh.user}@${ssh.host}`, 'install the nomad CLI there, or set nomad.ssh.nomadPath to its full path'));
+      add(failed('nomad cli', `\`${ssh.nomadPath}\` is not on the PATH of ${ssh.user}@${ssh.host}`, `install the nomad CLI there, or set ${key}.ssh.nomadPath to its full path`));
       return steps;
     }
     add(pass('nomad cli', which.stdout.toString('utf8').trim()));
@@ -93,7 +94,7 @@ async function checkSsh(config: Config, opts: CheckOptions): Promise<CheckStep[]
     const { status, stderr } = parseVerbose(api.stderr);
     if (api.code === TOKEN_FILE_EXIT && /cannot read the Nomad token file/.test(stderr)) {
       add(pass('nomad api', 'not tried'));
-      add(failed('nomad token', stderr.trim(), `create ${ssh.tokenFile} on ${ssh.host} (mode 600, readable by ${ssh.user}) holding the ACL token, or fix nomad.ssh.tokenFile`));
+      add(failed('nomad token', stderr.trim(), `create ${ssh.tokenFile} on ${ssh.host} (mode 600, readable by ${ssh.user}) holding the ACL token, or fix ${key}.ssh.tokenFile`));
       return steps;
     }
     if (status === undefined) {
@@ -102,7 +103,7 @@ async function checkSsh(config: Config, opts: CheckOptions): Promise<CheckStep[]
     }
     add(pass('nomad api', `Nomad answered HTTP ${status} from ${ssh.host}`));
     if (status === 401 || status === 403) {
-      add(failed('nomad token', `the ACL token was refused (HTTP ${status}: ${api.stdout.toString('utf8').trim().slice(0, 100)})`, ssh.tokenFile ? `put a valid token with read-job and submit-job in ${ssh.tokenFile} on ${ssh.host}` : 'set nomad.ssh.tokenFile to a file on the SSH host holding the ACL token'));
+      add(failed('nomad token', `the ACL token was refused (HTTP ${status}: ${api.stdout.toString('utf8').trim().slice(0, 100)})`, ssh.tokenFile ? `put a valid token with read-job and submit-job in ${ssh.tokenFile} on ${ssh.host}` : `set ${key}.ssh.tokenFile to a file on the SSH host holding the ACL token`));
     } else if (status === 200) add(pass('nomad token', ssh.tokenFile ? `accepted (from ${ssh.tokenFile})` : 'no token needed (ACLs off)'));
     else add(failed('nomad token', `listing jobs answered HTTP ${status}`, 'check the Nomad servers (is there a leader?)'));
     return steps;
@@ -131,8 +132,8 @@ function httpGet(url: URL, opts: { headers?: Record<string, string>; ca?: Buffer
   });
 }
 
-async function checkHttp(config: Config, secrets: Secrets, opts: CheckOptions): Promise<CheckStep[]> {
-  const http = config.nomad.http;
+async function checkHttp(cluster: NomadClusterConfig, key: string, secrets: Secrets, opts: CheckOptions): Promise<CheckStep[]> {
+  const http = cluster.http;
   const url = new URL(http?.address ?? 'http://127.0.0.1:4646');
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const host = url.hostname.replace(/^\[|\]$/g, '');
@@ -140,8 +141,8 @@ async function checkHttp(config: Config, secrets: Secrets, opts: CheckOptions): 
   const steps: CheckStep[] = [];
   const add = (step: CheckStep) => (steps.push(step), step.ok);
 
-  if (!add(await checkDns(host, 'nomad.http.address'))) return steps;
-  if (!add(await checkTcp(host, port, timeoutMs, 'check nomad.http.address and that the Nomad agent listens there (and no firewall blocks it)'))) return steps;
+  if (!add(await checkDns(host, `${key}.http.address`))) return steps;
+  if (!add(await checkTcp(host, port, timeoutMs, `check ${key}.http.address and that the Nomad agent listens there (and no firewall blocks it)`))) return steps;
 
   let tlsFiles: { ca?: Buffer; cert?: Buffer; key?: Buffer } = {};
   try {
@@ -151,7 +152,7 @@ async function checkHttp(config: Config, secrets: Secrets, opts: CheckOptions): 
       ...(http?.clientKey ? { key: readFileSync(http.clientKey) } : {}),
     };
   } catch (err) {
-    add(failed('tls', `cannot read a TLS file: ${(err as Error).message}`, 'fix nomad.http.caCert / clientCert / clientKey'));
+    add(failed('tls', `cannot read a TLS file: ${(err as Error).message}`, `fix ${key}.http.caCert / clientCert / clientKey`));
     return steps;
   }
   if (url.protocol === 'https:') {
@@ -163,7 +164,7 @@ async function checkHttp(config: Config, secrets: Secrets, opts: CheckOptions): 
       socket.once('timeout', () => (socket.destroy(), resolve(failed('tls', `TLS handshake with ${host}:${port} timed out`, 'check that the port speaks TLS'))));
       socket.once('error', (err: NodeJS.ErrnoException) => {
         socket.destroy();
-        resolve(failed('tls', `TLS with ${host}:${port} failed: ${err.code ?? ''} ${err.message}`.trim(), 'set nomad.http.caCert to the CA that signed Nomad\'s certificate (and clientCert/clientKey if Nomad requires client certificates)'));
+        resolve(failed('tls', `TLS with ${host}:${port} failed: ${err.code ?? ''} ${err.message}`.trim(), `set ${key}.http.caCert to the CA that signed Nomad's certificate (and clientCert/clientKey if Nomad requires client certificates)`));
       });
     });
     if (!add(tlsStep)) return steps;
@@ -172,9 +173,13 @@ async function checkHttp(config: Config, secrets: Secrets, opts: CheckOptions): 
   const headers: Record<string, string> = secrets.NOMAD_TOKEN ? { 'X-Nomad-Token': secrets.NOMAD_TOKEN } : {};
   let reply: HttpReply;
   try {
-    reply = await httpGet(new URL('/v1/jobs', url), { ...tlsFiles, headers, timeoutMs });
+    // The cluster's namespace and region, as the adapter sends them: the token must be valid there.
+    const jobs = new URL('/v1/jobs', url);
+    if (cluster.namespace) jobs.searchParams.set('namespace', cluster.namespace);
+    if (cluster.region) jobs.searchParams.set('region', cluster.region);
+    reply = await httpGet(jobs, { ...tlsFiles, headers, timeoutMs });
   } catch (err) {
-    add(failed('nomad api', `GET /v1/jobs failed: ${(err as Error).message}`, 'check nomad.http.address (scheme and port)'));
+    add(failed('nomad api', `GET /v1/jobs failed: ${(err as Error).message}`, `check ${key}.http.address (scheme and port)`));
     return steps;
   }
   if (reply.status >= 500) {
@@ -185,22 +190,53 @@ async function checkHttp(config: Config, secrets: Secrets, opts: CheckOptions): 
   if (reply.status === 401 || reply.status === 403) {
     add(failed('nomad token', secrets.NOMAD_TOKEN ? `the ACL token was refused (HTTP ${reply.status})` : `Nomad requires an ACL token (HTTP ${reply.status}) and NOMAD_TOKEN is not set`, 'set NOMAD_TOKEN (or NOMAD_TOKEN_FILE) to a token that may read and submit jobs'));
   } else if (reply.status === 200) add(pass('nomad token', secrets.NOMAD_TOKEN ? 'accepted' : 'no token needed (ACLs off)'));
-  else add(failed('nomad api', `GET /v1/jobs answered ${reply.status}`, 'check nomad.http.address: is it Nomad\'s HTTP API?'));
+  else add(failed('nomad api', `GET /v1/jobs answered ${reply.status}`, `check ${key}.http.address: is it Nomad's HTTP API?`));
   return steps;
 }
 
-/** One step per line, in order; stops after the first failing step. */
-export async function checkNomad(config: Config, secrets: Secrets, opts: CheckOptions = {}): Promise<CheckStep[]> {
-  switch (config.nomad.adapter) {
+/** One cluster's check: one step per line, in order; stops after the first failing step. */
+export async function checkCluster(cluster: NomadClusterConfig, secrets: Secrets, opts: CheckOptions & { key?: string } = {}): Promise<CheckStep[]> {
+  const key = opts.key ?? 'nomad';
+  switch (cluster.adapter) {
     case 'ssh':
-      return checkSsh(config, opts);
+      return checkSsh(cluster, key, opts);
     case 'http':
-      return checkHttp(config, secrets, opts);
+      return checkHttp(cluster, key, secrets, opts);
     case 'sim':
       return [pass('sim', 'simulated cluster (local mode): nothing to reach')];
   }
 }
 
-export function formatCheck(steps: readonly CheckStep[]): string {
-  return steps.map((s) => `${s.ok ? '✓' : '✗'} ${s.name}: ${s.detail}${s.fix ? `\n    → ${s.fix}` : ''}`).join('\n');
+export interface ClusterCheck {
+  /** The cluster's name ("default" for a nomad: section without clusters). */
+  cluster: string;
+  adapter: NomadClusterConfig['adapter'];
+  steps: CheckStep[];
+}
+
+/** Every configured cluster, one after the other (each stops at its own first failing step). */
+export async function checkNomadClusters(config: Config, secrets: Secrets, opts: CheckOptions = {}): Promise<ClusterCheck[]> {
+  const results: ClusterCheck[] = [];
+  const clusters = nomadClusterConfigs(config.nomad);
+  for (const [i, cluster] of clusters.entries()) {
+    const key = config.nomad.clusters ? `nomad.clusters[${i}]` : 'nomad';
+    results.push({ cluster: cluster.name, adapter: cluster.adapter, steps: await checkCluster(cluster, secrets, { ...opts, key }) });
+  }
+  return results;
+}
+
+/**
+ * Every cluster's steps in one list (doctor). With nomad.clusters, each step's name starts
+ * with its cluster's ("rack2: dns"); a single nomad: section gives exactly its own steps.
+ */
+export async function checkNomad(config: Config, secrets: Secrets, opts: CheckOptions = {}): Promise<CheckStep[]> {
+  const results = await checkNomadClusters(config, secrets, opts);
+  if (!config.nomad.clusters) return results[0]!.steps;
+  return results.flatMap((r) => r.steps.map((step) => ({ ...step, name: `${r.cluster}: ${step.name}` })));
+}
+
+/** `cluster`: starts every line with it (several clusters in one output). */
+export function formatCheck(steps: readonly CheckStep[], cluster?: string): string {
+  const lead = cluster === undefined ? '' : `${cluster}: `;
+  return steps.map((s) => `${lead}${s.ok ? '✓' : '✗'} ${s.name}: ${s.detail}${s.fix ? `\n${lead}    → ${s.fix}` : ''}`).join('\n');
 }
