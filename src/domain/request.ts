@@ -1,5 +1,7 @@
 // The request/VM record as the workflow sees it. One row per request; a request that
 // is approved becomes a VM and keeps the same id for its whole life.
+import type { HostKeyFingerprint } from './hostkeys.js';
+import type { LeaseRecord } from './lease.js';
 import type { ProgressStep, RequestState } from './states.js';
 
 /**
@@ -66,16 +68,16 @@ export interface VmRequest extends RequestDetails {
   mac: string | null;
   /** jobPrefix + name; fixed at approval so Retry resubmits the same job. */
   jobId: string | null;
-  /** Token of the built-in NoCloud path (>= 128 bits), fixed at approval. */
-  seedToken: string | null;
-  evalId: string | null;
-  allocId: string | null;
   /**
    * The Nomad cluster (`nomad.clusters[].name`) chosen at approval; everything done to the
    * job afterwards goes there. null: not approved yet, or a row from before clusters existed
    * (those live on the default cluster, the first one configured).
    */
   cluster: string | null;
+  /** Token of the built-in NoCloud path (>= 128 bits), fixed at approval. */
+  seedToken: string | null;
+  evalId: string | null;
+  allocId: string | null;
   /** Byte offset into the current allocation's stdout already read by the watcher. */
   logOffset: number;
   progress: ProgressStep | null;
@@ -85,4 +87,22 @@ export interface VmRequest extends RequestDetails {
   createdAt: string;
   updatedAt: string;
   approvedAt: string | null;
+  /** Why the VM is stopped; set with the move to 'stopped' (null otherwise, or never stopped). */
+  stopReason: StopReason | null;
+  /** Rebuilds done so far; the cloud-init instance-id changes with each (0: never rebuilt). */
+  rebuilds: number;
+  /** The SSH host key fingerprints the console printed; null until seen (cleared by a rebuild). */
+  hostKeys: HostKeyFingerprint[] | null;
+  /** The lease; null when the VM never expires (or was approved before leases existed). */
+  lease: LeaseRecord | null;
+  /** When the member asked the admins for a renewal that is still undecided; null: none pending. */
+  renewalRequestedAt: string | null;
+  /** Why a VM that ran is booting again (a fresh disk: new host keys); null once it runs, or on its first boot. */
+  bootCause: BootCause | null;
 }
+
+/** start: started again after a stop; rebuild: a fresh disk asked for; moved: Nomad rescheduled it to another node. */
+export type BootCause = 'start' | 'rebuild' | 'moved';
+
+/** Who stopped a VM: its owner, an admin, or the lease scheduler at expiry. */
+export type StopReason = 'member' | 'admin' | 'lease';

@@ -6,6 +6,7 @@ export const REQUEST_STATES = [
   'approved',
   'provisioning',
   'running',
+  'stopped',
   'denied',
   'cancelled',
   'failed',
@@ -19,7 +20,10 @@ export const TRANSITIONS: Readonly<Record<RequestState, readonly RequestState[]>
   pending: ['approved', 'denied', 'cancelled'],
   approved: ['provisioning', 'failed', 'deleting'],
   provisioning: ['running', 'failed', 'deleting'],
-  running: ['deleting', 'lost'],
+  // stopped: by the member, an admin or the lease; provisioning again: a rebuild.
+  running: ['stopped', 'provisioning', 'deleting', 'lost'],
+  // provisioning: start (and rebuild); lost: the stopped job vanished from the cluster.
+  stopped: ['provisioning', 'deleting', 'lost'],
   failed: ['provisioning', 'deleting'],
   deleting: ['deleted'],
   lost: ['deleting'],
@@ -29,11 +33,11 @@ export const TRANSITIONS: Readonly<Record<RequestState, readonly RequestState[]>
 };
 
 /** States whose VM name is still taken (names are reusable after these end). */
-export const NAME_HOLDING_STATES: readonly RequestState[] = ['pending', 'approved', 'provisioning', 'running', 'failed', 'deleting', 'lost'];
+export const NAME_HOLDING_STATES: readonly RequestState[] = ['pending', 'approved', 'provisioning', 'running', 'stopped', 'failed', 'deleting', 'lost'];
 /** States that vmbot resumes after a restart. */
 export const RESUMABLE_STATES: readonly RequestState[] = ['approved', 'provisioning', 'deleting'];
-/** States in which a VM (or its job) may exist on the cluster. */
-export const LIVE_STATES: readonly RequestState[] = ['approved', 'provisioning', 'running', 'failed', 'deleting', 'lost'];
+/** States in which a VM (or its job) may exist on the cluster. A stopped VM's job stays registered (not purged). */
+export const LIVE_STATES: readonly RequestState[] = ['approved', 'provisioning', 'running', 'stopped', 'failed', 'deleting', 'lost'];
 
 export function canTransition(from: RequestState, to: RequestState): boolean {
   return TRANSITIONS[from].includes(to);

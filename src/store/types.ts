@@ -28,7 +28,8 @@ export interface NewRequest extends RequestDetails {
 export type RequestPatch = Partial<
   Pick<
     VmRequest,
-    'mac' | 'jobId' | 'cluster' | 'seedToken' | 'evalId' | 'allocId' | 'logOffset' | 'progress' | 'address' | 'decision' | 'failure' | 'approvedAt'
+    | 'mac' | 'jobId' | 'cluster' | 'seedToken' | 'evalId' | 'allocId' | 'logOffset' | 'progress' | 'address' | 'decision' | 'failure' | 'approvedAt'
+    | 'stopReason' | 'rebuilds' | 'hostKeys' | 'lease' | 'renewalRequestedAt' | 'bootCause'
   >
 >;
 
@@ -53,6 +54,13 @@ export interface RequestStore {
   ): Promise<VmRequest | undefined>;
   /** Updates non-state fields while the request is in one of `inStates`; undefined if not. */
   update(id: string, inStates: readonly RequestState[], patch: RequestPatch): Promise<VmRequest | undefined>;
+  /**
+   * Calls `listener` with the new row after each committed create, transition or update
+   * that changed what the request's card shows. The watcher's bookkeeping (logOffset, and
+   * allocId written again unchanged) emits nothing: it moves on every console read.
+   * Listeners run synchronously and must not throw. Returns the unsubscribe function.
+   */
+  onChange(listener: (request: VmRequest) => void): () => void;
 }
 
 export type MacHolder =

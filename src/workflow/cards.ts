@@ -59,6 +59,8 @@ export function stateLabel(req: Pick<VmRequest, 'state' | 'progress'>): string {
       return PROVISIONING_LABELS[req.progress ?? 'none'];
     case 'running':
       return 'Running';
+    case 'stopped':
+      return 'Stopped';
     case 'denied':
       return 'Denied';
     case 'cancelled':

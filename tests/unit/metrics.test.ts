@@ -9,7 +9,7 @@ function request(id: string, state: RequestState, extra: Partial<VmRequest> = {}
   return {
     id, name: id, distro: 'debian-12', size: 'small', login: 'alice', sshKeys: [], reason: '', requester: { platform: 'web', userId: 'm' }, state,
     mac: null, jobId: null, cluster: null, seedToken: null, evalId: null, allocId: null, logOffset: 0, progress: null, address: null, decision: null, failure: null,
-    createdAt: now, updatedAt: now, approvedAt: null, ...extra,
+    createdAt: now, updatedAt: now, approvedAt: null, stopReason: null, rebuilds: 0, hostKeys: null, lease: null, renewalRequestedAt: null, bootCause: null, ...extra,
   };
 }
 

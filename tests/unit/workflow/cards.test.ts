@@ -30,6 +30,12 @@ function request(over: Partial<VmRequest> = {}): VmRequest {
     createdAt: '2026-01-01T00:00:00.000Z',
     updatedAt: '2026-01-01T00:00:00.000Z',
     approvedAt: null,
+    stopReason: null,
+    rebuilds: 0,
+    hostKeys: null,
+    lease: null,
+    renewalRequestedAt: null,
+    bootCause: null,
     ...over,
   };
 }

@@ -36,7 +36,7 @@ export class FakeWorkflow implements VmWorkflow {
     const request: VmRequest = {
       id: `req${this.nextId++}`, name: input.name, distro: input.distro, size: input.size, login: input.login, sshKeys: [input.sshKeys], reason: input.reason,
       requester: { platform: actor.platform, userId: actor.userId }, state: 'pending', mac: null, jobId: null, cluster: null, seedToken: null, evalId: null, allocId: null,
-      logOffset: 0, progress: null, address: null, decision: null, failure: null, createdAt: now, updatedAt: now, approvedAt: null,
+      logOffset: 0, progress: null, address: null, decision: null, failure: null, createdAt: now, updatedAt: now, approvedAt: null, stopReason: null, rebuilds: 0, hostKeys: null, lease: null, renewalRequestedAt: null, bootCause: null,
     };
     this.requests.set(request.id, request);
     this.emit(request);
@@ -113,7 +113,7 @@ export class FakeWorkflow implements VmWorkflow {
   /** Adds a request as if another member had filed it. */
   addForeign(requester: MemberRef, name: string): VmRequest {
     const now = new Date().toISOString();
-    const r: VmRequest = { id: `req${this.nextId++}`, name, requester, state: 'pending', distro: 'debian-12', size: 'small', login: 'bob', sshKeys: [], reason: '', mac: null, jobId: null, cluster: null, seedToken: null, evalId: null, allocId: null, logOffset: 0, progress: null, address: null, decision: null, failure: null, createdAt: now, updatedAt: now, approvedAt: null };
+    const r: VmRequest = { id: `req${this.nextId++}`, name, requester, state: 'pending', distro: 'debian-12', size: 'small', login: 'bob', sshKeys: [], reason: '', mac: null, jobId: null, cluster: null, seedToken: null, evalId: null, allocId: null, logOffset: 0, progress: null, address: null, decision: null, failure: null, createdAt: now, updatedAt: now, approvedAt: null, stopReason: null, rebuilds: 0, hostKeys: null, lease: null, renewalRequestedAt: null, bootCause: null };
     this.requests.set(r.id, r);
     this.emit(r);
     return r;
