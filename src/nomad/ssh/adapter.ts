@@ -60,15 +60,16 @@ export function createSshNomad(opts: SshNomadOptions): SshNomadPort {
   /**
    * Runs one CLI command. A connection that drops mid-command is retried once on a fresh
    * connection: every command here is idempotent (job run with the same job ID updates the
-   * same job, it never makes a second one).
+   * same job, it never makes a second one) — except `alloc restart`, which passes
+   * `retryOnDrop: false`: run twice, it would reboot the VM twice.
    */
-  async function run(command: string, what: string, stdin?: string): Promise<ExecResult> {
+  async function run(command: string, what: string, stdin?: string, opts: { retryOnDrop?: boolean } = {}): Promise<ExecResult> {
     for (let attempt = 0; ; attempt++) {
       let res: ExecResult;
       try {
         res = await connection.exec(command, { stdin, timeoutMs });
       } catch (err) {
-        if (err instanceof SshError && err.kind === 'dropped' && attempt === 0) {
+        if (err instanceof SshError && err.kind === 'dropped' && attempt === 0 && opts.retryOnDrop !== false) {
           log?.warn({ what }, 'SSH connection dropped during a command; retrying once');
           continue;
         }
@@ -138,7 +139,7 @@ export function createSshNomad(opts: SshNomadOptions): SshNomadPort {
     },
 
     async restartAllocation(allocId: string, task?: string): Promise<void> {
-      await run(commands.restart(allocId, task), `nomad alloc restart ${allocId}${task === undefined ? '' : ` ${task}`}`);
+      await run(commands.restart(allocId, task), `nomad alloc restart ${allocId}${task === undefined ? '' : ` ${task}`}`, undefined, { retryOnDrop: false });
     },
 
     async stopJob(jobId: string, stopOpts: StopJobOptions = {}): Promise<void> {

@@ -482,6 +482,26 @@ describe('SSH transport: only through the ssh2 double', () => {
     await double.close();
   });
 
+  it('never runs alloc restart twice when the connection drops mid-command (it would reboot twice)', async () => {
+    const double = await startTestSshServer({ nomadAddr: sim.url, token: TOKEN });
+    const nomad = withMake({ ...sshEnvOf(double, '~/.nomad-token', '/', double.sftpRoot), double }).make();
+    try {
+      const jobId = 'uservm-reboot-drop';
+      await nomad.submitJob(jobHcl(jobId).hcl);
+      const alloc = await until('a running allocation', async () => (await nomad.listAllocations(jobId)).find((a) => a.clientStatus === 'running'));
+      double.dropAfterRun = (command) => command.includes('alloc restart');
+      const err = await nomad.restartAllocation(alloc.id, VM_TASK_NAME).catch((e: unknown) => e);
+      double.dropAfterRun = undefined;
+      expect((err as NomadError).code).toBe('unreachable');
+      expect(double.commands.filter((c) => c.includes('alloc restart'))).toHaveLength(1);
+      const signaled = sim.control.allocations(jobId)[0]!.TaskStates.vm!.Events.filter((e) => e.Type === 'Restart Signaled');
+      expect(signaled).toHaveLength(1); // it did run once: the member is told to check, not rebooted again
+    } finally {
+      await nomad.close();
+      await double.close();
+    }
+  });
+
   it('trusts a first-seen host key only when told to, records it, and pins it from then on', async () => {
     const double = await startTestSshServer({ nomadAddr: sim.url, token: TOKEN });
     const tmp = await makeTempDir('tofu');
