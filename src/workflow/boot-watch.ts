@@ -94,7 +94,6 @@ export class BootWatch {
     });
     if (!req) return;
     this.step('after_address', id);
-    this.ctx.notifier.cardChanged(id);
     await this.ctx.notifier.notify(req.requester, {
       kind: 'up',
       requestId: id,

@@ -65,7 +65,6 @@ export class Deletion {
     const detail = [skipped, macDetail].filter(Boolean).join('; ') || null;
     const deleted = await store.requests.transition(id, 'deleting', 'deleted', {}, { actor: SYSTEM, action: 'state:deleting->deleted', detail });
     if (!deleted) return true;
-    this.ctx.notifier.cardChanged(id);
     await this.ctx.notifier.notify(deleted.requester, { kind: 'deleted', requestId: id, name: deleted.name });
     return true;
   }

@@ -44,7 +44,6 @@ export class FailureRecorder {
           memberTold = true;
           const req = await this.ctx.store.requests.get(id).catch(() => undefined);
           if (req && PROVISIONING_STATES.includes(req.state)) {
-            this.ctx.notifier.cardChanged(id);
             await this.ctx.notifier.notify(req.requester, { kind: 'delayed', requestId: id, name: req.name, reason: memberFailureReason(failure.code) });
           }
         }
@@ -64,7 +63,6 @@ export class FailureRecorder {
       detail: `${failure.code}: ${failure.message}`,
     });
     if (!req) return;
-    this.ctx.notifier.cardChanged(id);
     if (opts.memberTold) return;
     await this.ctx.notifier.notify(req.requester, {
       kind: 'delayed',

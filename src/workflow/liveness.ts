@@ -50,7 +50,6 @@ export class Liveness {
         detail: job ? `job ${req.jobId} now belongs to ${job.meta.vmbot_request ?? 'a hand-made job'}` : `job ${req.jobId} is gone from Nomad`,
       });
       if (!lost) continue;
-      this.ctx.notifier.cardChanged(req.id);
       await this.ctx.notifier.notify(lost.requester, { kind: 'lost', requestId: req.id, name: lost.name });
     }
   }

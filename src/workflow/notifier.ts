@@ -29,8 +29,13 @@ export class Notifier {
   private readonly pending = new Map<string, Pending>();
   private readonly versions = new Map<string, number>();
   private closed = false;
+  private readonly unsubscribe: () => void;
 
-  constructor(private readonly opts: NotifierOptions) {}
+  constructor(private readonly opts: NotifierOptions) {
+    // Every committed change of what a card shows comes from the store, so no use case
+    // has to remember to redraw.
+    this.unsubscribe = opts.store.requests.onChange((req) => this.cardChanged(req.id));
+  }
 
   attach(surface: ChatSurface): void {
     this.surfaces.set(surface.platform, surface);
@@ -55,7 +60,7 @@ export class Notifier {
     return this.versions.get(requestId) ?? this.nextVersion(requestId);
   }
 
-  /** The request changed: draw its card when the window closes. */
+  /** The request changed (the store's onChange): draw its card when the window closes. */
   cardChanged(requestId: string): void {
     if (this.closed) return;
     let entry = this.pending.get(requestId);
@@ -84,6 +89,7 @@ export class Notifier {
   /** Draws every card still waiting for its window, then waits for draws in flight. */
   async close(): Promise<void> {
     this.closed = true;
+    this.unsubscribe();
     for (const [id, entry] of this.pending) {
       if (entry.timer) {
         clearTimeout(entry.timer);

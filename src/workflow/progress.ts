@@ -8,20 +8,17 @@ import type { WorkflowContext } from './context.js';
 
 export const PROVISIONING_STATES: readonly RequestState[] = ['approved', 'provisioning'];
 
-const BOOKKEEPING: ReadonlySet<string> = new Set(['allocId', 'logOffset', 'evalId', 'seedToken']);
-
 /** Thrown when the request left the state a step expects (e.g. deleted meanwhile). */
 export class Superseded extends Error {}
 
+/** The card redraws from the store's change event (bookkeeping such as the console offset emits none). */
 export async function saveProgress(
-  ctx: Pick<WorkflowContext, 'store' | 'notifier'>,
+  ctx: Pick<WorkflowContext, 'store'>,
   id: string,
   patch: RequestPatch,
   states: readonly RequestState[] = PROVISIONING_STATES,
 ): Promise<VmRequest> {
   const updated = await ctx.store.requests.update(id, states, patch);
   if (!updated) throw new Superseded(`request ${id} is no longer in ${states.join('/')}`);
-  // Bookkeeping the card does not show (the console offset moves on every read) is no reason to redraw.
-  if (Object.keys(patch).some((key) => !BOOKKEEPING.has(key))) ctx.notifier.cardChanged(id);
   return updated;
 }

@@ -101,7 +101,6 @@ export class Provisioning {
     if (!req || req.state !== 'approved') return req;
     const started = await this.ctx.store.requests.transition(id, 'approved', 'provisioning', {}, { actor: SYSTEM, action: 'state:approved->provisioning' });
     if (!started) return undefined;
-    this.ctx.notifier.cardChanged(id);
     this.step('after_provisioning', id);
     return started;
   }
