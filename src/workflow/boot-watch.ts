@@ -2,13 +2,26 @@
 // guest prints its address (one Watcher per cluster: its port, poll interval and ip timeout). This part turns the watcher's events into store changes:
 // progress (allocation, console offset), provisioning → running with the 'up' notice, or
 // a failure for the recorder.
+import { knownHostsLines, type HostKeys } from '../domain/hostkeys.js';
 import type { VmRequest } from '../domain/request.js';
 import { sshCommand } from './cards.js';
 import { SYSTEM, type Step, type WorkflowContext } from './context.js';
 import type { FailureRecorder } from './failure-recorder.js';
 import { clusterOf } from './nomad-target.js';
 import { saveProgress, Superseded } from './progress.js';
+import type { HostKeysView } from './views.js';
 import { Watcher, type WatchProgress } from './watcher.js';
+
+/** The keys for the up notice: fingerprints, and known_hosts lines for the address the ssh command uses. */
+export function hostKeysView(keys: HostKeys, host: string): HostKeysView {
+  let knownHosts: string[] = [];
+  try {
+    knownHosts = knownHostsLines(host, keys.publicKeys);
+  } catch {
+    // Not an address known_hosts can hold: the fingerprints alone still verify the login.
+  }
+  return { fingerprints: keys.fingerprints.map((f) => ({ type: f.type, fingerprint: f.fingerprint })), knownHosts };
+}
 
 export class BootWatch {
   /** By cluster name. maxConcurrentReads applies per cluster (each has its own connection). */
@@ -30,7 +43,7 @@ export class BootWatch {
           maxConcurrent: opts.maxConcurrentReads,
           events: {
             onProgress: (id, patch) => this.onProgress(id, patch),
-            onAddress: (id, address) => this.onAddress(id, address),
+            onAddress: (id, address, hostKeys) => this.onAddress(id, address, hostKeys),
             onFailure: (id, failure) => opts.failures().record(id, failure),
           },
         }),
@@ -84,10 +97,12 @@ export class BootWatch {
     if (first) this.step('after_allocation', id);
   }
 
-  private async onAddress(id: string, found: { ipv4?: string; ipv6: string[] }): Promise<void> {
+  private async onAddress(id: string, found: { ipv4?: string; ipv6: string[] }, hostKeys?: HostKeys): Promise<void> {
     const address = { ...(found.ipv4 ? { ipv4: found.ipv4 } : {}), ipv6: found.ipv6, seenAt: this.ctx.now().toISOString() };
     const shown = found.ipv4 ?? found.ipv6[0] ?? '';
-    const req = await this.ctx.store.requests.transition(id, 'provisioning', 'running', { address, progress: 'address', failure: null }, {
+    // This boot's keys, or none known (a fresh disk's keys replace whatever an older one had).
+    const fingerprints = hostKeys?.fingerprints.length ? hostKeys.fingerprints : null;
+    const req = await this.ctx.store.requests.transition(id, 'provisioning', 'running', { address, progress: 'address', failure: null, hostKeys: fingerprints }, {
       actor: SYSTEM,
       action: 'state:provisioning->running',
       detail: `address ${shown}`,
@@ -101,6 +116,7 @@ export class BootWatch {
       ...(address.ipv4 ? { ipv4: address.ipv4 } : {}),
       ...(address.ipv6.length ? { ipv6: address.ipv6 } : {}),
       ssh: sshCommand(req.login, address) ?? '',
+      ...(hostKeys ? { hostKeys: hostKeysView(hostKeys, shown) } : {}),
     });
   }
 }

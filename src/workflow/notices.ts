@@ -3,7 +3,7 @@
 // a quote); each chat adapter only formats them (Slack mrkdwn, Discord markdown, the web
 // console's DOM) and escapes every span for its platform, member text and our own words alike.
 import type { MemberRef } from '../domain/request.js';
-import type { ActionKind, MemberNotice } from './views.js';
+import type { ActionKind, HostKeysView, MemberNotice } from './views.js';
 
 export type Span =
   /** Words; a '\n' starts a new line. */
@@ -52,6 +52,7 @@ export function noticeWording(notice: MemberNotice): Wording {
       if (notice.ipv4) out.push(t('\nIPv4: '), { code: notice.ipv4 });
       for (const v6 of notice.ipv6 ?? []) out.push(t('\nIPv6: '), { code: v6 });
       out.push(t('\nLog in with the ssh command above: the key you gave is already on it.'));
+      out.push(...hostKeyWording(notice.name, notice.hostKeys));
       return out;
     }
     case 'deleted':
@@ -76,6 +77,23 @@ export function noticeWording(notice: MemberNotice): Wording {
     case 'expiry_set':
       return [t('An admin, '), { member: notice.by }, t(', set the lease of your VM '), name, t(' to end '), when(notice.expiresAt), t('.')];
   }
+}
+
+/** The host keys of an up notice: fingerprints to compare and known_hosts lines, or where to find them later. */
+function hostKeyWording(name: string, keys: HostKeysView | undefined): Wording {
+  if (!keys || (keys.fingerprints.length === 0 && keys.knownHosts.length === 0)) {
+    return [t('\nIts SSH host keys were not on the console yet: '), { code: `/vm logs ${name}` }, t(' shows them once the guest has printed them.')];
+  }
+  const out: Wording = [];
+  if (keys.fingerprints.length > 0) {
+    out.push(t('\nSSH host key fingerprints (on your first login ssh shows one of them: answer yes only if it matches):'));
+    for (const fp of keys.fingerprints) out.push(t('\n'), { code: `${fp.type} ${fp.fingerprint}` });
+  }
+  if (keys.knownHosts.length > 0) {
+    out.push(t('\nOr add these lines to ~/.ssh/known_hosts, and ssh will not need to ask:'));
+    for (const line of keys.knownHosts) out.push(t('\n'), { code: line });
+  }
+  return out;
 }
 
 export interface ActionWording {

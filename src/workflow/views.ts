@@ -87,13 +87,24 @@ export interface RequestCardView {
   version: number;
 }
 
+/**
+ * The SSH host keys the guest printed on its console (cloud-init's keys_to_console), so
+ * the member can check the first login instead of trusting it blindly.
+ */
+export interface HostKeysView {
+  /** As ssh shows them when it asks: key type and `SHA256:…`. */
+  fingerprints: Array<{ type: string; fingerprint: string }>;
+  /** Lines for ~/.ssh/known_hosts (`10.10.0.5 ssh-ed25519 AAAA…`); empty when the keys block was not seen. */
+  knownHosts: string[];
+}
+
 /** Its wording is notices.ts's (noticeWording); adapters only format it. */
 export type MemberNotice = (
   | { kind: 'requested'; requestId: string; name: string }
   | { kind: 'approved'; requestId: string; name: string; by: MemberRef }
   | { kind: 'denied'; requestId: string; name: string; by: MemberRef; reason: string }
   | { kind: 'delayed'; requestId: string; name: string; reason: string }
-  | { kind: 'up'; requestId: string; name: string; ipv4?: string; ipv6?: string[]; ssh: string }
+  | { kind: 'up'; requestId: string; name: string; ipv4?: string; ipv6?: string[]; ssh: string; hostKeys?: HostKeysView }
   | { kind: 'deleted'; requestId: string; name: string }
   | { kind: 'lost'; requestId: string; name: string }
 ) & {

@@ -6,6 +6,7 @@
 import type { Logger } from '../log.js';
 import { Limit } from '../domain/limit.js';
 import { ConsoleScanner } from '../domain/ciinfo.js';
+import { HostKeyScanner, type HostKeys } from '../domain/hostkeys.js';
 import type { ProgressStep } from '../domain/states.js';
 import { PROGRESS_STEPS } from '../domain/states.js';
 import { NomadError, VM_TASK_NAME, type AllocationInfo, type NomadPort, type TaskState } from '../nomad/port.js';
@@ -36,7 +37,8 @@ export interface WatchProgress {
 export interface WatcherEvents {
   /** Persist how far we got (allocation, offset of the last complete line, progress step). */
   onProgress(requestId: string, patch: WatchProgress): Promise<void>;
-  onAddress(requestId: string, address: { ipv4?: string; ipv6: string[] }): Promise<void>;
+  /** The address, with the SSH host keys the guest printed (undefined: none seen within hostKeyWaitMs). */
+  onAddress(requestId: string, address: { ipv4?: string; ipv6: string[] }, hostKeys?: HostKeys): Promise<void>;
   onFailure(requestId: string, failure: { code: 'task_failed' | 'ip_timeout'; message: string; consoleTail?: string[] }): Promise<void>;
 }
 
@@ -50,7 +52,18 @@ export interface WatcherOptions {
   maxConcurrent?: number;
   now?: () => number;
   newScanner?: (mac: string) => Scanner;
+  /** How long the address waits for the host keys (default HOST_KEY_WAIT_MS). */
+  hostKeyWaitMs?: number;
 }
+
+/**
+ * How long an address found without the SSH host keys waits for them before the VM is
+ * reported up without. cloud-init prints the address in its `init` stage and the keys
+ * in `modules:final` about 2-3 s later (keys_to_console; vmbot's user-data installs no
+ * packages that would run before it), so a few polls usually bring them; a guest whose
+ * image prints no keys (or a reboot of the same disk, which prints none) costs this much.
+ */
+export const HOST_KEY_WAIT_MS = 5_000;
 
 interface Watched {
   target: WatchTarget;
@@ -60,6 +73,10 @@ interface Watched {
   /** Offset just after the last newline read: what is persisted, so a restart re-reads a partial line whole. */
   lineStart: number;
   scanner: Scanner;
+  /** The host key blocks (cloud-init's keys_to_console), read alongside the address. */
+  hostKeys: ConsoleText;
+  /** When the address was first seen (then the VM waits a moment for its host keys). */
+  addressAt?: number;
   progress: number;
   deadline: number;
   busy: boolean;
@@ -109,6 +126,26 @@ export function currentAllocation(allocs: AllocationInfo[], known: string | null
   return current;
 }
 
+/** Console bytes as text for the host key scanner (a UTF-8 sequence may be split across reads). */
+class ConsoleText {
+  private readonly decoder = new TextDecoder();
+  private readonly scanner = new HostKeyScanner();
+
+  push(bytes: Buffer): void {
+    this.scanner.push(this.decoder.decode(bytes, { stream: true }));
+  }
+
+  get result(): HostKeys | undefined {
+    return this.scanner.result;
+  }
+
+  /** Both blocks seen (cloud-init prints the fingerprints, then the keys). */
+  get complete(): boolean {
+    const keys = this.scanner.result;
+    return keys !== undefined && keys.fingerprints.length > 0 && keys.publicKeys.length > 0;
+  }
+}
+
 export class Watcher {
   private readonly watched = new Map<string, Watched>();
   /** Polls running at once; the others wait their turn in arrival order. */
@@ -118,8 +155,10 @@ export class Watcher {
   private closed = false;
   private readonly now: () => number;
   private readonly newScanner: (mac: string) => Scanner;
+  private readonly hostKeyWaitMs: number;
 
   constructor(private readonly opts: WatcherOptions) {
+    this.hostKeyWaitMs = opts.hostKeyWaitMs ?? HOST_KEY_WAIT_MS;
     this.reads = new Limit(opts.maxConcurrent ?? 4);
     this.now = opts.now ?? Date.now;
     this.newScanner = opts.newScanner ?? ((mac) => new ConsoleScanner(mac));
@@ -142,6 +181,7 @@ export class Watcher {
       offset: resumeOffset(target.logOffset),
       lineStart: resumeOffset(target.logOffset),
       scanner: this.newScanner(target.mac),
+      hostKeys: new ConsoleText(),
       progress: target.progress ? PROGRESS_STEPS.indexOf(target.progress) : -1,
       deadline: this.now() + this.opts.ipTimeoutMs,
       busy: false,
@@ -211,7 +251,11 @@ export class Watcher {
     if (w.done) return;
     const { nomad, events } = this.opts;
     const id = w.target.requestId;
-    if (this.now() > w.deadline) {
+    if (w.addressAt !== undefined && this.now() - w.addressAt >= this.hostKeyWaitMs) {
+      await this.up(w);
+      return;
+    }
+    if (w.addressAt === undefined && this.now() > w.deadline) {
       const minutes = Math.round(this.opts.ipTimeoutMs / 60_000);
       await this.finish(w, () =>
         events.onFailure(id, {
@@ -233,6 +277,8 @@ export class Watcher {
       w.offset = 0;
       w.lineStart = 0;
       w.scanner = this.newScanner(w.target.mac);
+      w.hostKeys = new ConsoleText();
+      delete w.addressAt;
       await events.onProgress(id, { allocId: alloc.id, logOffset: 0 });
     }
 
@@ -257,12 +303,23 @@ export class Watcher {
     }
     if (w.done || chunk.data.length === 0) return;
     w.scanner.push(chunk.data);
+    w.hostKeys.push(chunk.data);
     const lastNewline = chunk.data.lastIndexOf(0x0a);
     if (lastNewline >= 0) w.lineStart = w.offset + lastNewline + 1;
     w.offset = chunk.nextOffset;
     await this.advance(w, 'booting', { allocId: alloc.id, logOffset: w.lineStart });
 
+    if (!w.scanner.address) return;
+    // Up once the host keys are in too (they may come before or after the address), or
+    // when the moment they get runs out (checked at the top of each poll).
+    w.addressAt ??= this.now();
+    if (w.hostKeys.complete) await this.up(w);
+  }
+
+  private async up(w: Watched): Promise<void> {
     const address = w.scanner.address;
-    if (address) await this.finish(w, () => events.onAddress(id, address));
+    if (!address) return;
+    const hostKeys = w.hostKeys.result;
+    await this.finish(w, () => this.opts.events.onAddress(w.target.requestId, address, hostKeys));
   }
 }
