@@ -63,6 +63,11 @@ export interface VmRequest extends RequestDetails {
   /** Random, stable, short (e.g. "k3x9q2m7bz"); goes into job meta vmbot_request and button IDs. */
   id: string;
   requester: MemberRef;
+  /**
+   * The requester's groups (Actor.groups) when they asked: their quota's group overrides
+   * (policy.quota.groups), for the admin card. Rows from before migration 6 have none.
+   */
+  requesterGroups?: string[];
   state: RequestState;
   /** Set once a MAC is taken; kept across Retry. */
   mac: string | null;

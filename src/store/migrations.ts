@@ -227,6 +227,13 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 6,
+    description: "the requester's groups when they asked (their quota's group overrides, shown on the admin card)",
+    sql: `
+      ALTER TABLE requests ADD COLUMN requester_groups TEXT NOT NULL DEFAULT '[]';
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

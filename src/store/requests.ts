@@ -26,6 +26,7 @@ interface RequestRecord {
   requester_platform: string;
   requester_user_id: string;
   requester_name: string | null;
+  requester_groups: string;
   state: string;
   mac: string | null;
   job_id: string | null;
@@ -66,6 +67,7 @@ export function toRequest(r: RequestRecord): VmRequest {
     sshKeys: JSON.parse(r.ssh_keys) as string[],
     reason: r.reason,
     requester: memberFromColumns(r.requester_platform, r.requester_user_id, r.requester_name),
+    requesterGroups: JSON.parse(r.requester_groups) as string[],
     state: r.state as RequestState,
     mac: r.mac,
     jobId: r.job_id,
@@ -225,9 +227,9 @@ export function createRequestStore(db: Db, now: () => Date): RequestStore {
           const id = newRequestId();
           try {
             const rows = await sql.all<{ id: string }>(
-              `INSERT INTO requests (id, name, distro, size, login, ssh_keys, reason, requester_platform, requester_user_id, requester_name, state, created_at, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) RETURNING id`,
-              [id, input.name, input.distro, input.size, input.login, JSON.stringify(input.sshKeys), input.reason, input.requester.platform, input.requester.userId, input.requester.displayName ?? null, at, at],
+              `INSERT INTO requests (id, name, distro, size, login, ssh_keys, reason, requester_platform, requester_user_id, requester_name, requester_groups, state, created_at, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) RETURNING id`,
+              [id, input.name, input.distro, input.size, input.login, JSON.stringify(input.sshKeys), input.reason, input.requester.platform, input.requester.userId, input.requester.displayName ?? null, JSON.stringify(input.requesterGroups ?? []), at, at],
             );
             const request = (await readRequest(sql, rows[0]!.id))!;
             await insertAudit(sql, { ...audit, requestId: request.id, vmName: request.name }, at);

@@ -22,6 +22,8 @@ export interface AuditRow extends Required<Omit<AuditEntry, 'actor'>> {
 
 export interface NewRequest extends RequestDetails {
   requester: MemberRef;
+  /** The requester's groups as the chat platform reported them (Actor.groups); default none. */
+  requesterGroups?: readonly string[];
 }
 
 /** Fields a transition may set along with the state (everything else is left alone). */

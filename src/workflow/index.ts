@@ -4,6 +4,7 @@ import type { VmWorkflow } from './api.js';
 import { toCard } from './cards.js';
 import type { WorkflowHooks, WorkflowPorts } from './context.js';
 import { Notifier } from './notifier.js';
+import { withQuotaLine } from './quota.js';
 import { Workflow } from './workflow.js';
 
 export type { VmWorkflow } from './api.js';
@@ -33,7 +34,7 @@ export function createWorkflow(deps: WorkflowDeps): VmWorkflow {
     logger,
     coalesceMs: deps.coalesceMs ?? 250,
     now,
-    toCard: (req, version) => toCard(deps.config, req, version),
+    toCard: (req, version) => withQuotaLine(deps, req, toCard(deps.config, req, version)),
   });
   return new Workflow(
     {

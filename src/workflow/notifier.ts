@@ -19,7 +19,7 @@ export interface NotifierOptions {
   logger: Logger;
   /** Trailing window in ms; the first change opens it, the draw happens when it closes. */
   coalesceMs: number;
-  toCard(req: VmRequest, version: number): RequestCardView;
+  toCard(req: VmRequest, version: number): RequestCardView | Promise<RequestCardView>;
   now(): Date;
 }
 
@@ -120,7 +120,7 @@ export class Notifier {
     try {
       const req = await store.requests.get(requestId);
       if (!req) return;
-      const card = this.opts.toCard(req, this.nextVersion(requestId));
+      const card = await this.opts.toCard(req, this.nextVersion(requestId));
       for (const listener of this.listeners) {
         try {
           listener(card);

@@ -3,9 +3,10 @@
 // rules themselves (limits, groups, messages) are src/domain/quota.ts's.
 import type { Problem } from '../domain/problem.js';
 import { checkQuota, effectiveQuota, quotaSummary, quotaUsage, type QuotaLimits, type QuotaUsage } from '../domain/quota.js';
-import type { MemberRef } from '../domain/request.js';
+import type { MemberRef, VmRequest } from '../domain/request.js';
 import { NAME_HOLDING_STATES, type RequestState } from '../domain/states.js';
 import type { WorkflowContext } from './context.js';
+import type { RequestCardView } from './views.js';
 
 type QuotaContext = Pick<WorkflowContext, 'config' | 'store'>;
 
@@ -45,7 +46,22 @@ export async function quotaProblems(ctx: QuotaContext, member: MemberRef, groups
 }
 
 /** The requester's use before this request against their quota (e.g. "2 of 3 VMs, 8000/12000 MHz, 6144/8192 MiB"). */
-export async function cardQuotaLine(ctx: QuotaContext, req: { id: string; requester: MemberRef; requesterGroups?: readonly string[] }): Promise<string> {
+export async function cardQuotaLine(ctx: QuotaContext, req: Pick<VmRequest, 'id' | 'requester' | 'requesterGroups'>): Promise<string> {
   const quota = memberQuota(ctx, req.requesterGroups ?? []);
   return quotaSummary(quota, await memberUsage(ctx, req.requester, req.id));
+}
+
+/** Whether the configuration sets any quota (without one, cards say nothing about it). */
+function quotasOn(ctx: QuotaContext): boolean {
+  const { quota, maxVmsPerMember } = ctx.config.policy;
+  return maxVmsPerMember > 0 || quota.vms !== undefined || quota.cpu !== undefined || quota.memory !== undefined || quota.groups.length > 0;
+}
+
+/**
+ * The card with the requester's use against their quota while the request waits for the
+ * admins (what they decide on); other cards, and every card when no quota is set, as they are.
+ */
+export async function withQuotaLine(ctx: QuotaContext, req: VmRequest, card: RequestCardView): Promise<RequestCardView> {
+  if (req.state !== 'pending' || !quotasOn(ctx)) return card;
+  return { ...card, quota: await cardQuotaLine(ctx, req) };
 }

@@ -83,6 +83,11 @@ export interface RequestCardView {
   actions: CardAction[];
   /** What the requester may do from their own view of it (Cancel while pending, Delete when live); absent: nothing. */
   ownerActions?: CardAction[];
+  /**
+   * While pending, with quotas configured: the requester's use before this request against
+   * their quota (workflow/quota.ts), e.g. "1 of 2 VMs, 6000/8000 MHz, 4096 MiB".
+   */
+  quota?: string;
   /** Monotonic per request: adapters may drop a view older than one they already drew. */
   version: number;
 }

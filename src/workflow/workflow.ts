@@ -13,7 +13,7 @@ import { stateLabel, toCard, toSummary } from './cards.js';
 import type { WorkflowContext } from './context.js';
 import { Lifecycle } from './lifecycle.js';
 import { Leases, type LeaseActionKind } from './leases.js';
-import { quotaProblems } from './quota.js';
+import { quotaProblems, withQuotaLine } from './quota.js';
 import { readConsoleLog } from './console-log.js';
 
 /** States from which Delete is accepted (pending requests are cancelled or denied instead). */
@@ -60,7 +60,7 @@ export class Workflow implements VmWorkflow {
 
   async card(requestId: string): Promise<RequestCardView | undefined> {
     const req = await this.ctx.store.requests.get(requestId);
-    return req ? toCard(this.ctx.config, req, this.ctx.notifier.currentVersion(requestId), this.ctx.now()) : undefined;
+    return req ? withQuotaLine(this.ctx, req, toCard(this.ctx.config, req, this.ctx.notifier.currentVersion(requestId), this.ctx.now())) : undefined;
   }
 
   async requestForm(actor: Actor): Promise<RequestFormView> {
@@ -83,7 +83,7 @@ export class Workflow implements VmWorkflow {
     if (overQuota.length > 0) return fail(...overQuota);
     let req: VmRequest;
     try {
-      req = await store.requests.create({ ...valid.value, requester: member }, { actor: member, action: 'request', detail: `${valid.value.distro}, ${valid.value.size}` });
+      req = await store.requests.create({ ...valid.value, requester: member, requesterGroups: actor.groups }, { actor: member, action: 'request', detail: `${valid.value.distro}, ${valid.value.size}` });
     } catch (err) {
       if (err instanceof VmbotError) return fail(err.toProblem());
       throw err;

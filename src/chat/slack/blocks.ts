@@ -121,6 +121,7 @@ export function cardMessage(card: RequestCardView): SlackMessage {
     },
     section(`*Reason*\n${quoted(card.reason, LIMITS.sectionText - 20)}`),
   ];
+  if (card.quota) blocks.push(context([`*Quota* (their use before this request): ${escapeMrkdwn(card.quota)}`]));
   if (card.progress.length > 0) blocks.push(section(card.progress.map(progressLine).join('\n')));
   if (card.address) blocks.push(section(addressText(card.address)));
   if (card.failure) blocks.push(section(failureText(card.failure)));

@@ -96,6 +96,8 @@ describe('migration 4 (the lifecycle columns)', () => {
             lease_stopped_at: null,
             lease_renewal_requested_at: null,
             boot_cause: null,
+            // Migration 6: no groups recorded for rows from before it.
+            requester_groups: '[]',
           })),
       );
       await db.read(async (sql) => {

@@ -113,9 +113,30 @@ describe('quota in the request form', () => {
     expect((await submit(harness, 'fourth', 'small')).ok).toBe(true);
   });
 
-  it('no quota configured: any number of VMs', async () => {
+  it('no quota configured: any number of VMs, and the cards say nothing about quotas', async () => {
     const harness = await withPolicy({});
     for (const name of ['a1', 'a2', 'a3', 'a4']) await submitted(harness, name, 'large');
-    expect((await submit(harness, 'a5', 'large')).ok).toBe(true);
+    const fifth = await submit(harness, 'a5', 'large');
+    expect(fifth.ok).toBe(true);
+    if (fifth.ok) expect((await harness.core.workflow.card(fifth.value.requestId))?.quota).toBeUndefined();
+  });
+});
+
+describe('quota on the admin card', () => {
+  it('shows the requester\'s use before this request against their quota, with their group\'s override, while it waits', async () => {
+    const harness = await withPolicy({ quota: { vms: 1, cpu: 4000, groups: [{ group: 'S0STAFF', vms: 3, cpu: 20000 }] } });
+    const staff: Actor = { platform: 'slack', userId: 'USTAFF', groups: ['S0STAFF'] };
+    await submitted(harness, 'staff-1', 'medium', staff);
+    const second = await submitted(harness, 'staff-2', 'medium', staff);
+    // The groups were recorded with the request: the card, drawn later from the store, knows them.
+    expect((await harness.core.store.requests.get(second))?.requesterGroups).toEqual(['S0STAFF']);
+    expect((await harness.core.workflow.card(second))?.quota).toBe('1 of 3 VMs, 6000/20000 MHz, 4096 MiB');
+
+    const member = await submitted(harness, 'member-1', 'small');
+    expect((await harness.core.workflow.card(member))?.quota).toBe('0 of 1 VM, 0/4000 MHz, 0 MiB');
+
+    // Decided: the line has done its job.
+    expect((await harness.core.workflow.deny(harness.admin(), second, 'one is enough')).ok).toBe(true);
+    expect((await harness.core.workflow.card(second))?.quota).toBeUndefined();
   });
 });
