@@ -61,7 +61,9 @@ export function registerIpCommand(program: Command): void {
           }
           const ssh = req.address ? sshCommand(req.login, req.address) : undefined;
           if (opts.json) {
-            console.log(JSON.stringify({ name: req.name, state: req.state, mac: req.mac, jobId: req.jobId, address: req.address, ssh: ssh ?? null }, null, 2));
+            // The cluster its job is on (rows from before clusters: the default, first one).
+            const cluster = req.cluster ?? nomadClusterConfigs(config.nomad)[0]!.name;
+            console.log(JSON.stringify({ name: req.name, state: req.state, mac: req.mac, jobId: req.jobId, cluster, address: req.address, ssh: ssh ?? null }, null, 2));
           } else {
             const addr = req.address ? [req.address.ipv4, ...(req.address.ipv6 ?? [])].filter(Boolean).join(' ') : '(no address yet)';
             console.log(`${req.name}  ${stateLabel(req)}  ${addr}${ssh ? `  ${ssh}` : ''}`);

@@ -80,6 +80,7 @@ describe('commands on two clusters', () => {
     expect(refreshed.err).toBe('');
     expect(refreshed.out).toContain(running.address!.ipv4!);
     expect((await h.core.store.requests.get(running.id))?.address?.ipv4).toBe(running.address!.ipv4);
+    expect(JSON.parse((await run(['ip', 'big', '--json'])).out)).toMatchObject({ name: 'big', cluster: 'rack2', jobId: 'rack2-big' });
   });
 
   it('pool sync reads the hand-made jobs of every cluster, named cluster/job', async () => {
