@@ -167,6 +167,8 @@ export function createInteractionRouter(deps: RouterDeps): (interaction: Interac
         // Anyone who sees the button can press it: the workflow decides before the confirmation is offered.
         return answerPrivately(interaction, workflow.canAct(actor, { kind, requestId }).then((r) => summary(r, (vm) => confirmOffer(kind, vm))));
       case undefined:
+        // In a DM (a notice's button) no card is redrawn: the presser is told the outcome there.
+        if (!interaction.inGuild()) return answerPrivately(interaction, workflow.act(actor, { kind, requestId }).then((r) => summary(r, done(kind))));
         return answerOnCard(interaction, workflow.act(actor, { kind, requestId }));
     }
   }

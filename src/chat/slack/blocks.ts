@@ -23,6 +23,9 @@ export interface SlackMessage {
 export const ACTION_PREFIX = 'vm:';
 export const actionId = (kind: ActionKind): string => `${ACTION_PREFIX}${kind}`;
 
+/** The block of a notice's buttons: a press there is answered in the DM (no card is redrawn for it). */
+export const NOTICE_ACTIONS_BLOCK = 'vm:notice-actions';
+
 /** A pressed button back to what the workflow acts on; undefined for an id vmbot never drew. */
 export function decodeAction(actionIdPressed: string, value: string | undefined): { kind: ActionKind; requestId: string } | undefined {
   if (!actionIdPressed.startsWith(ACTION_PREFIX) || !value) return undefined;
@@ -125,6 +128,7 @@ export function cardMessage(card: RequestCardView): SlackMessage {
   if (card.progress.length > 0) blocks.push(section(card.progress.map(progressLine).join('\n')));
   if (card.address) blocks.push(section(addressText(card.address)));
   if (card.failure) blocks.push(section(failureText(card.failure)));
+  if (card.lease) blocks.push(section(leaseText(card)));
   if (card.decision) {
     const d = card.decision;
     const reason = d.reason ? `: ${mrkdwn(d.reason, 1500)}` : '';
@@ -134,6 +138,12 @@ export function cardMessage(card: RequestCardView): SlackMessage {
     blocks.push({ type: 'actions', block_id: 'vm:actions', elements: card.actions.slice(0, LIMITS.actionsElements).map(button) });
   }
   return { text: fitEscaped(`VM request ${escapeMrkdwn(card.name)} from ${plainWho(card.requester)}: ${escapeMrkdwn(card.stateLabel)}`, 500), blocks: capBlocks(blocks) };
+}
+
+/** The lease line, and the owner's renewal ask waiting for the admins (Approve renewal / Deny renewal below). */
+function leaseText(card: RequestCardView): string {
+  const line = `*Lease*\n${escapeMrkdwn(card.lease ?? '')}`;
+  return card.renewalRequestedAt ? `${line}\n:hourglass: ${who(card.requester)} asked for a renewal ${slackDate(card.renewalRequestedAt)}: approve or deny it below.` : line;
 }
 
 function addressText(address: NonNullable<RequestCardView['address']>): string {
@@ -158,7 +168,7 @@ function failureText(failure: NonNullable<RequestCardView['failure']>): string {
 export function noticeMessage(notice: MemberNotice): SlackMessage {
   const text = mrkdwnOf(noticeWording(notice));
   const blocks: Block[] = [section(text)];
-  if (notice.actions?.length) blocks.push({ type: 'actions', block_id: 'vm:actions', elements: notice.actions.slice(0, LIMITS.actionsElements).map(button) });
+  if (notice.actions?.length) blocks.push({ type: 'actions', block_id: NOTICE_ACTIONS_BLOCK, elements: notice.actions.slice(0, LIMITS.actionsElements).map(button) });
   return { text: fitEscaped(text, 3000), blocks };
 }
 
@@ -167,6 +177,7 @@ function summaryLine(vm: VmSummaryView): string {
   if (vm.ipv4) parts.push(`address \`${escapeMrkdwn(vm.ipv4)}\``);
   if (vm.ssh) parts.push(`\`${escapeMrkdwn(vm.ssh).replace(/`/g, "'")}\``);
   if (vm.failure) parts.push(`:x: ${escapeMrkdwn(vm.failure)}`);
+  if (vm.lease) parts.push(`lease: ${escapeMrkdwn(vm.lease)}`);
   return parts.join('\n');
 }
 

@@ -10,7 +10,7 @@ import type { VmWorkflow } from '../../workflow/api.js';
 import { ACTION_WORDING, UNKNOWN_BUTTON, type Wording } from '../../workflow/notices.js';
 import { ACTION_KINDS, ACTIONS, type ActionKind, type VmSummaryView } from '../../workflow/views.js';
 import type { ActorResolver } from './actor.js';
-import { ACTION_PREFIX, confirmOfferMessage, decodeAction, mrkdwnOf, problemsText, replyMessage, type SlackMessage } from './blocks.js';
+import { ACTION_PREFIX, NOTICE_ACTIONS_BLOCK, confirmOfferMessage, decodeAction, mrkdwnOf, problemsText, replyMessage, type SlackMessage } from './blocks.js';
 import { helpText, parseCommand, type SlashCommand } from './commands.js';
 import { slackError } from './slack-error.js';
 import { REASON_BLOCK, REQUEST_CALLBACK, REQUEST_FIELDS, problemsToErrors, readDenyMetadata, readDenyReason, readRequestSubmission, reasonCallback, reasonModal, requestModal } from './modals.js';
@@ -85,6 +85,10 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
       case 'delete':
         // The deletion itself waits for a confirmed press of the offered button; a refusal is the workflow's (audited).
         return fromResult(await workflow.canAct(actor, { kind: 'delete', requestId: parsed.name }), (vm) => confirmOfferMessage('delete', vm));
+      case 'renew':
+        return fromResult(await workflow.act(actor, { kind: 'renew', requestId: parsed.name }), (vm) => textMessage(mrkdwnOf(ACTION_WORDING.renew.done(vm.name))));
+      case 'expire':
+        return fromResult(await workflow.setExpiry(actor, parsed.name, parsed.date), (vm) => replyMessage({ kind: 'vm', vm }));
     }
   }
 
@@ -115,8 +119,9 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
       }
       const result = await workflow.act(actor, { kind, requestId });
       if (!result.ok) await tell(textMessage(problemsText(result.problems)));
-      // A card is redrawn by the workflow; an ephemeral offer is replaced by the outcome.
+      // A card is redrawn by the workflow; an ephemeral offer is replaced by the outcome; a notice's button is answered below it.
       else if (fromEphemeral) await respond({ replace_original: true, text: mrkdwnOf(ACTION_WORDING[kind].done(result.value.name)) });
+      else if (action.block_id === NOTICE_ACTIONS_BLOCK) await respond({ replace_original: false, text: mrkdwnOf(ACTION_WORDING[kind].done(result.value.name)) });
     } catch (err) {
       logger.error({ err, kind, requestId }, 'button press failed');
       await tell(textMessage(':warning: Something went wrong on vmbot\'s side; the card was not changed. Try again in a minute.')).catch(() => undefined);

@@ -64,6 +64,20 @@ describe('Slack: every action kind is routed to the workflow', () => {
     }
   });
 
+  it('routes a press of a notice’s button in the DM to workflow.act and answers there (no card is redrawn for it)', async () => {
+    expect((await w.request(MEMBER, { name: 'route-dm' })).status).toBe(200);
+    const requestId = await w.requestId('route-dm');
+    await w.adapter.notifyMember({ platform: 'slack', userId: MEMBER }, { kind: 'requested', requestId, name: 'route-dm', actions: [actionFor('cancel', requestId)] });
+    const dm = await w.double.waitFor(() => w.double.dmsTo(MEMBER).find((m) => JSON.stringify(m.blocks).includes('"vm:cancel"')), 5_000, 'the DM with its button');
+    calls.length = 0;
+    const answers = w.double.responseUrlPosts.length;
+    expect((await w.double.pressButton({ user: MEMBER, message: dm, actionId: 'vm:cancel' })).status).toBe(200);
+    const answer = await w.double.waitFor(() => w.double.responseUrlPosts.slice(answers).find((p) => p.user === MEMBER), 5_000, 'the answer in the DM');
+    expect(calls).toEqual([{ method: 'act', command: { kind: 'cancel', requestId } }]);
+    expect(JSON.stringify(answer.body)).toContain('is cancelled');
+    expect((await w.h.core.store.requests.get(requestId))?.state).toBe('cancelled');
+  });
+
   it('answers a press of a button vmbot does not know, instead of ignoring it', async () => {
     expect((await w.request(MEMBER, { name: 'route-unknown' })).status).toBe(200);
     const card = await w.card('route-unknown', (m) => JSON.stringify(m.blocks).includes('vm:approve'));
