@@ -38,7 +38,10 @@ describe('security: Discord buttons are authorized on the first press', () => {
   it('a confirmation button forged to name another member’s request deletes nothing', async () => {
     const { double } = w;
     const target = await w.request(ALICE, 'alice-pend');
-    await w.request(EVE, 'eve-own');
+    // Eve's own VM, approved, so that /vm delete offers her the confirmation to forge.
+    const own = await w.request(EVE, 'eve-own');
+    await double.pressButton(CAROL_ADMIN, own.where, `vm:approve:${own.requestId}`).response();
+    await w.h.inState(own.requestId, 'running');
     const offer = double.slashCommand(EVE, 'delete', { name: 'eve-own' });
     expect(await offer.ephemeralText()).toContain('Delete VM **eve-own**?');
     // What a forged interaction would carry: the custom_id of Alice's request.
