@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { NomadError, type AllocationInfo, type JobInfo, type JobSummary, type LogChunk, type NomadPort, type StopJobOptions, type SubmitResult, type TaskState } from '../port.js';
 import { NomadTransport, type Reply, type RequestSpec, type TransportOptions } from './transport.js';
+import { Limit } from '../../domain/limit.js';
 
 /** The adapter adds nothing to how it reaches Nomad: its options are the transport's. */
 export type HttpNomadOptions = TransportOptions;
@@ -178,7 +179,7 @@ export function createHttpNomad(opts: HttpNomadOptions): NomadPort {
       // Needs the alloc-lifecycle capability in the token's namespace (docs/nomad-http.md).
       const what = `restart of allocation ${allocId}`;
       try {
-        await call({ method: 'POST', path: `/v1/client/allocation/${encodeURIComponent(allocId)}/restart`, json: task === undefined ? {} : { TaskName: task } }, what);
+        await call({ method: 'POST', path: `/v1/client/allocation/${encodeURIComponent(allocId)}/restart`, json: task === undefined ? {} : { TaskName: task }, once: true }, what);
       } catch (err) {
         // The client answers 500 "Task not running": Nomad is fine, the request is not.
         if (err instanceof NomadError && err.code === 'server_error' && /Task not running|Could not find task/i.test(err.message)) {
@@ -200,17 +201,16 @@ export function createHttpNomad(opts: HttpNomadOptions): NomadPort {
 
     async listJobs(): Promise<JobSummary[]> {
       const stubs = decode(z.array(jobStubSchema).nullable(), await call({ method: 'GET', path: '/v1/jobs' }, 'the job list'), 'job list') ?? [];
-      const out: (JobSummary | null)[] = new Array(stubs.length).fill(null);
-      let next = 0;
       // The list has no task config, so each job is read; a few at a time.
-      const worker = async () => {
-        while (next < stubs.length) {
-          const i = next++;
-          const job = await readJob(stubs[i]!.ID);
-          if (job) out[i] = { id: job.ID, status: job.Status, meta: job.Meta, qemuArgs: qemuArgs(job) };
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(LIST_CONCURRENCY, stubs.length) }, worker));
+      const reads = new Limit(LIST_CONCURRENCY);
+      const out = await Promise.all(
+        stubs.map((stub) =>
+          reads.run(async (): Promise<JobSummary | null> => {
+            const job = await readJob(stub.ID);
+            return job ? { id: job.ID, status: job.Status, meta: job.Meta, qemuArgs: qemuArgs(job) } : null;
+          }),
+        ),
+      );
       return out.filter((j): j is JobSummary => j !== null);
     },
 

@@ -35,6 +35,11 @@ export interface RequestSpec {
   path: string;
   query?: Record<string, string>;
   json?: unknown;
+  /**
+   * Sent at most once: a call Nomad may have carried out although no answer came back
+   * (an allocation restart) is not repeated, or a timeout would reboot the VM twice.
+   */
+  once?: boolean;
 }
 
 /** Error codes of a transport failure: nothing reached Nomad (or nothing came back). */
@@ -69,12 +74,14 @@ export class NomadTransport {
 
   /**
    * Sends with retries; resolves with any 2xx-4xx reply, throws NomadError otherwise.
-   * Every call vmbot makes may be repeated safely: reads, purges, and registering the
-   * same job spec again (Nomad then makes no new version and no new allocation).
+   * Every call vmbot makes may be repeated safely (reads, purges, registering the same
+   * job spec again: Nomad then makes no new version and no new allocation), except the
+   * ones marked `once`, which are sent a single time.
    */
   async request(spec: RequestSpec): Promise<Reply> {
     let lastError: NomadError | undefined;
-    for (let attempt = 0; attempt <= this.retries; attempt++) {
+    const retries = spec.once ? 0 : this.retries;
+    for (let attempt = 0; attempt <= retries; attempt++) {
       if (attempt > 0) await this.backoff(attempt);
       const started = Date.now();
       try {

@@ -222,6 +222,21 @@ describe('http adapter: errors', () => {
     expect(sim.control.requestCount).toBe(2);
   });
 
+  it('never repeats an allocation restart: a timeout or a 500 after it may have run is reported, not retried', async () => {
+    const { sim, nomad } = await setup({}, { timeoutMs: 100, retries: 3 });
+    await nomad.submitJob(vmJobHcl({ id: 'reboot-once' }));
+    const alloc = await eventually(async () => (await nomad.listAllocations('reboot-once')).find((a) => a.clientStatus === 'running'), 'the allocation running');
+    sim.control.hang(true);
+    let before = sim.control.requestCount;
+    expect((await rejection(nomad.restartAllocation(alloc.id, VM_TASK_NAME))).code).toBe('timeout');
+    expect(sim.control.requestCount - before).toBe(1);
+    sim.control.hang(false);
+    sim.control.failRequests('always');
+    before = sim.control.requestCount;
+    expect((await rejection(nomad.restartAllocation(alloc.id, VM_TASK_NAME))).code).toBe('server_error');
+    expect(sim.control.requestCount - before).toBe(1);
+  });
+
   it('times out when Nomad sends headers and then stalls the body', async () => {
     const stalled = createHttpServer((_req, res) => {
       res.writeHead(200, { 'Content-Type': 'application/json' });
