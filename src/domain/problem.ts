@@ -11,6 +11,7 @@ export type ProblemCode =
   | 'unknown_size'
   | 'invalid_reason'
   | 'invalid_mac'
+  | 'invalid_date'
   // workflow
   | 'name_taken'
   | 'not_found'

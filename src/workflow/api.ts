@@ -29,6 +29,15 @@ export interface VmWorkflow {
   retry(actor: Actor, requestId: string): Promise<Result<VmSummaryView>>;
   /** Owner or admin. Stops + purges the job, unpublishes, releases the MAC when the allocation stopped. */
   delete(actor: Actor, ref: string): Promise<Result<VmSummaryView>>;
+  /**
+   * The owner only (an admin uses setExpiry): extends the lease by policy.lease; the first
+   * autoRenewals at once (a VM stopped for its lease starts again), later ones ask the admins.
+   */
+  renew(actor: Actor, ref: string): Promise<Result<VmSummaryView>>;
+  /** Admin only, authorized like approve (policy.allowSelfApproval): a renewal the owner asked for past the automatic ones. */
+  decideRenewal(actor: Actor, requestId: string, verb: 'approve' | 'deny'): Promise<Result<VmSummaryView>>;
+  /** Admin only: the VM's lease ends at the end (24:00 UTC) of `date` (YYYY-MM-DD); the member is told. */
+  setExpiry(actor: Actor, ref: string, date: string): Promise<Result<VmSummaryView>>;
   /** Owner or admin. */
   ip(actor: Actor, name: string): Promise<Result<VmSummaryView>>;
   status(actor: Actor, name: string): Promise<Result<VmSummaryView>>;

@@ -3,6 +3,7 @@
 import type { Config } from '../config/schema.js';
 import type { VmAddress, VmRequest } from '../domain/request.js';
 import { PROGRESS_STEPS, type ProgressStep, type RequestState } from '../domain/states.js';
+import { leaseSummary, type LeasePolicy } from '../domain/lease.js';
 import { ACTION_WORDING } from './notices.js';
 import { ACTIONS, type ActionKind, type CardAction, type ProgressItem, type RequestCardView, type VmSummaryView } from './views.js';
 
@@ -124,6 +125,13 @@ const LIVE: readonly RequestState[] = ['approved', 'provisioning', 'running', 'l
 /** What an admin may do from the card now. */
 export function cardActions(req: VmRequest): CardAction[] {
   const id = req.id;
+  // A renewal past the automatic ones waits for the admins here, before anything else.
+  if (req.renewalRequestedAt && req.lease && LEASED_STATES.includes(req.state)) return [actionFor('approve_renewal', id), actionFor('deny_renewal', id), ...cardActionsByState(req)];
+  return cardActionsByState(req);
+}
+
+function cardActionsByState(req: VmRequest): CardAction[] {
+  const id = req.id;
   if (req.state === 'pending') return [actionFor('approve', id), actionFor('deny', id)];
   if (req.state === 'failed') return [actionFor('retry', id), actionFor('delete', id)];
   if (LIVE.includes(req.state)) return [actionFor('delete', id)];
@@ -133,16 +141,27 @@ export function cardActions(req: VmRequest): CardAction[] {
 /** What the requester may do from their own view of the request now. */
 export function ownerActions(req: VmRequest): CardAction[] {
   if (req.state === 'pending') return [actionFor('cancel', req.id)];
-  if (req.state === 'failed' || LIVE.includes(req.state)) return [actionFor('delete', req.id)];
+  if (req.state === 'failed' || LIVE.includes(req.state)) return [...(req.lease && !req.renewalRequestedAt ? [actionFor('renew', req.id)] : []), actionFor('delete', req.id)];
   return [];
+}
+
+/** States whose VM holds a lease the scheduler follows (workflow/leases.ts): the VM or its job may exist. */
+export const LEASED_STATES: readonly RequestState[] = ['approved', 'provisioning', 'running', 'stopped', 'failed', 'lost'];
+
+/** The lease line of cards, `/vm list` and `/vm status`: when leases are on and the VM has one. */
+export function leaseLine(policy: LeasePolicy | undefined, req: VmRequest, now: Date): string | undefined {
+  if (!policy || !req.lease || !LEASED_STATES.includes(req.state)) return undefined;
+  return leaseSummary(policy, req.lease, now);
 }
 
 function labelOf(list: ReadonlyArray<{ name: string; label: string }>, name: string): string {
   return list.find((item) => item.name === name)?.label ?? name;
 }
 
-export function toCard(config: Config, req: VmRequest, version: number): RequestCardView {
+/** `now` dates the lease line ("in 5 days"); without it the card has none. */
+export function toCard(config: Config, req: VmRequest, version: number, now?: Date): RequestCardView {
   const ssh = req.address ? sshCommand(req.login, req.address) : undefined;
+  const lease = now ? leaseLine(config.policy.lease, req, now) : undefined;
   return {
     requestId: req.id,
     name: req.name,
@@ -159,14 +178,18 @@ export function toCard(config: Config, req: VmRequest, version: number): Request
       : {}),
     ...(req.failure ? { failure: req.failure } : {}),
     ...(req.decision ? { decision: req.decision } : {}),
+    ...(lease ? { lease } : {}),
+    ...(lease && req.renewalRequestedAt ? { renewalRequestedAt: req.renewalRequestedAt } : {}),
     actions: cardActions(req),
     ownerActions: ownerActions(req),
     version,
   };
 }
 
-export function toSummary(config: Config, req: VmRequest): VmSummaryView {
+/** `now` dates the lease line, as on the card; without it the summary has none. */
+export function toSummary(config: Config, req: VmRequest, now?: Date): VmSummaryView {
   const ssh = req.address ? sshCommand(req.login, req.address) : undefined;
+  const lease = now ? leaseLine(config.policy.lease, req, now) : undefined;
   return {
     requestId: req.id,
     name: req.name,
@@ -178,5 +201,6 @@ export function toSummary(config: Config, req: VmRequest): VmSummaryView {
     ...(req.address?.ipv4 ? { ipv4: req.address.ipv4 } : {}),
     ...(ssh ? { ssh } : {}),
     ...(req.failure ? { failure: req.failure.message } : {}),
+    ...(lease ? { lease } : {}),
   };
 }

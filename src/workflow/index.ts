@@ -34,7 +34,7 @@ export function createWorkflow(deps: WorkflowDeps): VmWorkflow {
     logger,
     coalesceMs: deps.coalesceMs ?? 250,
     now,
-    toCard: (req, version) => withQuotaLine(deps, req, toCard(deps.config, req, version)),
+    toCard: (req, version) => withQuotaLine(deps, req, toCard(deps.config, req, version, now())),
   });
   return new Workflow(
     {

@@ -63,7 +63,7 @@ export function noticeWording(notice: MemberNotice): Wording {
     case 'lease_reminder':
       return [t('The lease of your VM '), name, t(' ends '), when(notice.expiresAt), t('. Then it is stopped, and deleted some days later. Press Renew to keep it, or Delete now if you are done with it.')];
     case 'lease_stopped':
-      return [t('The lease of your VM '), name, t(' has ended, so it was stopped (its disk and address are kept). It will be deleted on '), when(notice.deleteAt), t(' unless you renew it: Renew starts it again.')];
+      return [t('The lease of your VM '), name, t(' has ended, so it was stopped (its name and address are kept). It will be deleted on '), when(notice.deleteAt), t(' unless you renew it: Renew starts it again, on a fresh disk from the image.')];
     case 'lease_deleting':
       return [t('The lease of your VM '), name, t(' ended '), when(notice.expiresAt), t(' and it was not renewed, so it is being deleted now.')];
     case 'renewed':
@@ -177,6 +177,7 @@ export function helpWording(opts: { requestArgs?: string; hint?: Wording } = {})
 export const HELP_HINTS = {
   needsName: (verb: string): Wording => [{ code: `/vm ${verb}` }, t(' needs exactly one VM name, e.g. '), { code: `/vm ${verb} my-vm` }, t('.')],
   unknown: (verb: string): Wording => [t('Unknown command '), { code: verb }, t('.')],
+  needsNameAndDate: (verb: string): Wording => [{ code: `/vm ${verb}` }, t(' needs a VM name and a date, e.g. '), { code: `/vm ${verb} my-vm 2027-06-30` }, t(' (the lease ends at the end of that day, UTC).')],
 };
 
 /** A press of a button vmbot does not know (a card from an older version, or a forged press). */

@@ -12,7 +12,7 @@ import type { ProgressStep, RequestState } from '../domain/states.js';
  * wording in notices.ts (ACTION_WORDING) and its use case in Workflow.act: the adapters
  * (Slack, Discord, web console) encode, decode and route every kind from this list alone.
  */
-export const ACTION_KINDS = ['approve', 'deny', 'retry', 'delete', 'cancel'] as const;
+export const ACTION_KINDS = ['approve', 'deny', 'retry', 'delete', 'cancel', 'renew', 'approve_renewal', 'deny_renewal'] as const;
 export type ActionKind = (typeof ACTION_KINDS)[number];
 
 export function isActionKind(value: string): value is ActionKind {
@@ -35,6 +35,10 @@ export const ACTIONS: Readonly<Record<ActionKind, ActionSpec>> = {
   retry: { style: 'primary' },
   delete: { style: 'danger', needs: 'confirmation' },
   cancel: { style: 'default' },
+  // Leases (workflow/leases.ts): the owner's Renew; the admins' decision on a renewal past autoRenewals.
+  renew: { style: 'primary' },
+  approve_renewal: { style: 'primary' },
+  deny_renewal: { style: 'danger' },
 };
 
 /** One button as drawn: the kind's spec, its label (notices.ts) and the request it acts on. */
@@ -81,6 +85,10 @@ export interface RequestCardView {
   decision?: { verb: 'approved' | 'denied' | 'cancelled'; by: MemberRef; at: string; reason?: string };
   /** What an admin may do from the card now (Approve/Deny while pending, Retry when failed, Delete when live). */
   actions: CardAction[];
+  /** The lease, when leases are on (domain/lease.ts leaseSummary), e.g. "expires 2027-04-01 (in 5 days), 1 of 2 automatic renewals used". */
+  lease?: string;
+  /** The owner asked for a renewal past the automatic ones: Approve renewal / Deny renewal are in `actions`. */
+  renewalRequestedAt?: string;
   /** What the requester may do from their own view of it (Cancel while pending, Delete when live); absent: nothing. */
   ownerActions?: CardAction[];
   /**
@@ -106,12 +114,20 @@ export interface HostKeysView {
 /** Its wording is notices.ts's (noticeWording); adapters only format it. */
 export type MemberNotice = (
   | { kind: 'requested'; requestId: string; name: string }
-  | { kind: 'approved'; requestId: string; name: string; by: MemberRef }
+  | { kind: 'approved'; requestId: string; name: string; by: MemberRef; /** ISO; with leases on. */ expiresAt?: string }
   | { kind: 'denied'; requestId: string; name: string; by: MemberRef; reason: string }
   | { kind: 'delayed'; requestId: string; name: string; reason: string }
   | { kind: 'up'; requestId: string; name: string; ipv4?: string; ipv6?: string[]; ssh: string; hostKeys?: HostKeysView }
   | { kind: 'deleted'; requestId: string; name: string }
   | { kind: 'lost'; requestId: string; name: string }
+  // Leases (workflow/leases.ts); expiresAt/deleteAt are ISO times.
+  | { kind: 'lease_reminder'; requestId: string; name: string; expiresAt: string }
+  | { kind: 'lease_stopped'; requestId: string; name: string; deleteAt: string }
+  | { kind: 'lease_deleting'; requestId: string; name: string; expiresAt: string }
+  | { kind: 'renewed'; requestId: string; name: string; expiresAt: string; by?: MemberRef }
+  | { kind: 'renewal_requested'; requestId: string; name: string; expiresAt: string }
+  | { kind: 'renewal_denied'; requestId: string; name: string; by: MemberRef; expiresAt: string }
+  | { kind: 'expiry_set'; requestId: string; name: string; by: MemberRef; expiresAt: string }
 ) & {
   /** Buttons offered with the notice (e.g. Renew in a lease reminder); pressed like a card's. */
   actions?: CardAction[];
@@ -129,6 +145,8 @@ export interface VmSummaryView {
   ipv4?: string;
   ssh?: string;
   failure?: string;
+  /** The lease line, as on the card (leases on only). */
+  lease?: string;
 }
 
 /** The request form, prefilled from the member's last request. */

@@ -202,8 +202,8 @@ export class Workflow implements VmWorkflow {
       delete: () => this.delete(actor, requestId),
       cancel: () => this.cancel(actor, requestId),
       renew: () => this.renew(actor, requestId),
-      approve_renewal: () => this.leaseAction(actor, 'approve_renewal', requestId),
-      deny_renewal: () => this.leaseAction(actor, 'deny_renewal', requestId),
+      approve_renewal: () => this.decideRenewal(actor, requestId, 'approve'),
+      deny_renewal: () => this.decideRenewal(actor, requestId, 'deny'),
     };
     return run[kind]();
   }
@@ -252,13 +252,17 @@ export class Workflow implements VmWorkflow {
     return this.leaseAction(actor, 'renew', ref);
   }
 
+  decideRenewal(actor: Actor, requestId: string, verb: 'approve' | 'deny'): Promise<Result<VmSummaryView>> {
+    return this.leaseAction(actor, verb === 'approve' ? 'approve_renewal' : 'deny_renewal', requestId);
+  }
+
   async setExpiry(actor: Actor, ref: string, date: string): Promise<Result<VmSummaryView>> {
     const req = await this.resolve(ref);
     return req ? this.summary(await this.leases.setExpiry(actor, req, date, this.isAdmin(actor))) : this.notFound(ref);
   }
 
   async close(): Promise<void> {
-    this.leases.close();
+    await this.leases.close();
     await this.lifecycle.close();
     await this.ctx.notifier.close();
   }

@@ -47,7 +47,7 @@ export interface HarnessOptions {
   /** Crash points and other workflow hooks. */
   hooks?: WorkflowHooks;
   /** Other workflow tuning (e.g. liveCheckMs). */
-  workflow?: Pick<WorkflowDeps, 'liveCheckMs' | 'maxConcurrentProvisions' | 'maxConcurrentReads' | 'deleteTimeoutMs'>;
+  workflow?: Pick<WorkflowDeps, 'liveCheckMs' | 'maxConcurrentProvisions' | 'maxConcurrentReads' | 'deleteTimeoutMs' | 'now'>;
   /** Reuse a directory (a restarted process: same SQLite file, same NoCloud files). */
   dir?: string;
   /** Reuse a running sim (a restarted vmbot talks to the same cluster). */

@@ -8,6 +8,8 @@ export type SlashCommand =
   | { kind: 'request' }
   | { kind: 'list' }
   | { kind: 'ip' | 'status' | 'delete' | 'cancel' | 'logs'; name: string }
+  | { kind: 'renew'; name: string }
+  | { kind: 'expire'; name: string; date: string }
   | { kind: 'help'; hint?: Wording };
 
 const NEEDS_NAME = ['ip', 'status', 'delete', 'cancel', 'logs'] as const;
@@ -23,6 +25,8 @@ export function parseCommand(text: string): SlashCommand {
     if (args.length === 1) return { kind: verb as NamedKind, name: args[0]! };
     return { kind: 'help', hint: HELP_HINTS.needsName(verb) };
   }
+  if (verb === 'renew') return args.length === 1 ? { kind: 'renew', name: args[0]! } : { kind: 'help', hint: HELP_HINTS.needsName(verb) };
+  if (verb === 'expire') return args.length === 2 ? { kind: 'expire', name: args[0]!, date: args[1]! } : { kind: 'help', hint: HELP_HINTS.needsNameAndDate(verb) };
   if (verb === '' || verb === 'help') return { kind: 'help' };
   // The verb is shown back as code, escaped when drawn (mrkdwnOf).
   return { kind: 'help', hint: HELP_HINTS.unknown(verb.slice(0, 40)) };

@@ -70,6 +70,18 @@ export class FakeWorkflow implements VmWorkflow {
     this.calls.push({ method: 'delete', actor, args: [ref] });
     return this.simple(ref, 'deleted');
   }
+  async renew(actor: Actor, ref: string): Promise<Result<VmSummaryView>> {
+    this.calls.push({ method: 'renew', actor, args: [ref] });
+    return this.simple(ref, 'running');
+  }
+  async decideRenewal(actor: Actor, requestId: string, verb: 'approve' | 'deny'): Promise<Result<VmSummaryView>> {
+    this.calls.push({ method: 'decideRenewal', actor, args: [requestId, verb] });
+    return this.simple(requestId, 'running');
+  }
+  async setExpiry(actor: Actor, ref: string, date: string): Promise<Result<VmSummaryView>> {
+    this.calls.push({ method: 'setExpiry', actor, args: [ref, date] });
+    return this.simple(ref, 'running');
+  }
   act(actor: Actor, command: ActionCommand): Promise<Result<VmSummaryView>> {
     return actThrough(this, actor, command);
   }
