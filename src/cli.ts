@@ -9,7 +9,7 @@ import { registerServeCommand } from './commands/serve.js';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerNomadCommands } from './commands/nomad.js';
 import { registerIpCommand } from './commands/ip.js';
-import { registerDiscordCommands } from './commands/discord.js';
+import { PLATFORMS, type AnyChatPlatform } from './chat/platforms.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 
 /** package.json's version: src/ and dist/ both sit one level below it. */
@@ -30,7 +30,8 @@ export function buildProgram(): Command {
   registerIpCommand(program);
   registerAuditCommand(program);
   registerNomadCommands(program);
-  registerDiscordCommands(program);
+  // A platform's own set-up commands (`vmbot discord register`) come with its description.
+  for (const platform of PLATFORMS as readonly AnyChatPlatform[]) platform.registerCommands?.(program);
   registerDoctorCommand(program);
   return program;
 }

@@ -3,6 +3,7 @@
 // outside src/chat/<platform>/ (the config schema, serve, config check, doctor, the admin
 // decision, the platform plan) reads the list of these (src/chat/platforms.ts), so a new
 // platform is one folder plus one line there.
+import type { Command } from 'commander';
 import type { z } from 'zod';
 import type { CheckResult } from '../components.js';
 import type { Secrets } from '../config/secrets.js';
@@ -48,4 +49,6 @@ export interface ChatPlatform<Section = unknown> {
   create(opts: PlatformAdapterOptions<Section>): Promise<ChatAdapter>;
   /** One line: what is configured (mode, admin channel, admins), for `config check` and start-up. */
   describe(section: Section): string;
+  /** Its own `vmbot <platform> ...` set-up commands, if it has any (Discord: register, invite). */
+  registerCommands?(program: Command): void;
 }

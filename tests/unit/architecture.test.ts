@@ -83,12 +83,8 @@ function chatAdapterOf(path: string): string | null {
 
 /** The one module that names the chat platforms (src/chat/platform.ts describes what each one holds). */
 const PLATFORM_LIST = 'src/chat/platforms.ts';
-/**
- * Modules outside a platform's folder that still reach into it, each with its reason. The
- * `vmbot discord` set-up commands (register, invite) predate the platform description; a
- * platform's own CLI commands are the next thing the description should carry.
- */
-const PLATFORM_IMPORT_EXCEPTIONS = new Set(['src/commands/discord.ts']);
+/** Modules outside a platform's folder that may still reach into it: none (its CLI commands come with its description). */
+const PLATFORM_IMPORT_EXCEPTIONS = new Set<string>();
 
 /** The chat platform a module belongs to (src/chat/<platform>/...); the web console is built in, not a platform of the list. */
 function chatPlatformOf(path: string): string | null {

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { urlSchema } from '../../config/fields.js';
 import type { ChatAdapter } from '../adapter.js';
 import type { ChatPlatform } from '../platform.js';
+import { registerDiscordCommands } from './cli.js';
 
 export const discordSection = z.strictObject({
   apiUrl: urlSchema.default('https://discord.com/api'),
@@ -41,4 +42,5 @@ export const discordPlatform = {
     const admins = `${section.admins.length} admin(s), ${section.adminRoles.length} admin role(s)`;
     return `discord (guild ${section.guildId}, admin channel ${section.adminChannel}, ${admins})`;
   },
+  registerCommands: registerDiscordCommands,
 } satisfies ChatPlatform<DiscordSection>;

@@ -1,14 +1,20 @@
 // `vmbot discord register [--guild ID | --global]`: puts the `/vm` command on Discord through its
 // REST API (PUT replaces the whole set, so it is safe to run again after changing distros or
 // sizes). `vmbot discord invite`: the URL that adds the bot with exactly the scopes and
-// permissions it needs.
+// permissions it needs. Carried by the platform description (platform.ts), so the CLI
+// learns them from the platform list. Everything else is loaded when a command runs: the
+// config schema imports the platform list, which imports this file, so a static import of the
+// config loader here would be a cycle; and discord.js is not loaded for other commands.
 import type { Command } from 'commander';
-import { DiscordAPIError } from 'discord.js';
-import { ConfigError } from '../config/load.js';
-import { readSecrets, SecretError } from '../config/secrets.js';
-import { registerCommands } from '../chat/discord/register.js';
-import { inviteUrl, BOT_PERMISSIONS } from '../chat/discord/invite.js';
-import { loadConfigFor } from './context.js';
+
+async function commandDeps() {
+  const [{ loadConfigFor }, { ConfigError }, { readSecrets, SecretError }] = await Promise.all([
+    import('../../commands/context.js'),
+    import('../../config/load.js'),
+    import('../../config/secrets.js'),
+  ]);
+  return { loadConfigFor, ConfigError, readSecrets, SecretError };
+}
 
 export function registerDiscordCommands(program: Command): void {
   const discord = program.command('discord').description('Discord set-up: register the /vm command, print the invite URL');
@@ -19,6 +25,7 @@ export function registerDiscordCommands(program: Command): void {
     .option('--guild <id>', 'guild (server) ID; default: discord.guildId from the config')
     .option('--global', 'register globally instead of in one guild')
     .action(async (opts: { guild?: string; global?: boolean }, cmd: Command) => {
+      const { loadConfigFor, ConfigError, readSecrets, SecretError } = await commandDeps();
       let apiUrl = 'discord.apiUrl';
       try {
         const { config } = await loadConfigFor(cmd);
@@ -41,6 +48,7 @@ export function registerDiscordCommands(program: Command): void {
           return;
         }
         const guildId = opts.global ? undefined : (opts.guild ?? config.discord.guildId);
+        const { registerCommands } = await import('./register.js');
         const result = await registerCommands({
           apiUrl: config.discord.apiUrl,
           token,
@@ -52,6 +60,7 @@ export function registerDiscordCommands(program: Command): void {
         console.log(`Registered ${result.commands.map((c) => `/${c.name}`).join(', ')} ${where}.`);
       } catch (err) {
         if (err instanceof ConfigError || err instanceof SecretError) return fail(err.message);
+        const { DiscordAPIError } = await import('discord.js');
         if (err instanceof DiscordAPIError) {
           const hint =
             err.status === 401
@@ -70,11 +79,13 @@ export function registerDiscordCommands(program: Command): void {
 
   discord
     .command('invite')
-    .description(`print the URL that adds the bot to a server (scopes bot + applications.commands, permissions ${BOT_PERMISSIONS})`)
+    .description('print the URL that adds the bot to a server (scopes bot + applications.commands, and only the channel permissions it needs)')
     .action(async (_opts: unknown, cmd: Command) => {
+      const { loadConfigFor, ConfigError } = await commandDeps();
       try {
         const { config } = await loadConfigFor(cmd);
         if (!config.discord) return fail('the config has no discord section: set discord.applicationId first');
+        const { inviteUrl } = await import('./invite.js');
         console.log(inviteUrl(config.discord.applicationId, config.discord.guildId));
       } catch (err) {
         if (err instanceof ConfigError) return fail(err.message);
