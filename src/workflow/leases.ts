@@ -35,7 +35,7 @@ export interface LeaseOps {
   /** running → stopped (job stopped, not purged), audited; what power.ts's stopVm does. */
   stopVm(requestId: string, opts: { by: MemberRef; reason: 'lease' }): Promise<unknown>;
   /** stopped → provisioning, the same job again; power.ts's startVm. */
-  startVm(requestId: string, opts: { by: MemberRef }): Promise<unknown>;
+  startVm(requestId: string, opts: { by: MemberRef }): Promise<Result<unknown>>;
   /** Moves the request to `deleting` (audited as `audit`) and starts the existing deletion; undefined if its state did not allow it. */
   startDeletion(req: VmRequest, from: readonly RequestState[], audit: { actor: MemberRef; action: string; detail: string }): Promise<VmRequest | undefined>;
 }
@@ -201,6 +201,14 @@ export class Leases {
 
   // ---- Renew, the admins' decision, set expiry -----------------------------------------
 
+  /**
+   * Stopped because its lease ended, and not renewed since: a plain start would outlive the
+   * lease, so only a renewal (or an admin's new expiry) starts it again.
+   */
+  holdsStopped(req: VmRequest): boolean {
+    return req.state === 'stopped' && req.stopReason === 'lease' && (!req.lease || Date.parse(req.lease.expiresAt) <= this.ctx.now().getTime());
+  }
+
   /** Who may press a lease button on this request now; undefined: allowed. Workflow.check asks here. */
   check(actor: Actor, kind: LeaseActionKind, req: VmRequest, isAdmin: boolean): Problem | undefined {
     const policy = this.policy;
@@ -305,16 +313,20 @@ export class Leases {
     if (!updated) return this.refused(actor, action, req, problem('wrong_state', `"${req.name}" changed meanwhile; try again.`));
     const count = `renewal ${renewed.value.renewals}${renewed.value.renewals <= policy.autoRenewals ? ` of ${policy.autoRenewals} automatic` : ''}`;
     await this.ctx.store.audit.append({ actor, action, requestId: req.id, vmName: req.name, detail: `${how}, ${count}: expires ${renewed.value.expiresAt}` });
-    await this.restartIfStoppedForLease(req, actor);
-    await this.ctx.notifier.notify(req.requester, { kind: 'renewed', requestId: req.id, name: req.name, expiresAt: renewed.value.expiresAt, ...(by ? { by } : {}) });
+    const notStarted = await this.restartIfStoppedForLease(req, actor);
+    await this.ctx.notifier.notify(req.requester, { kind: 'renewed', requestId: req.id, name: req.name, expiresAt: renewed.value.expiresAt, ...(by ? { by } : {}), ...(notStarted ? { notStarted } : {}) });
     await this.schedule();
     return ok(updated);
   }
 
-  /** A VM the lease stopped runs again once its lease is extended (the same job, through power.ts). */
-  private async restartIfStoppedForLease(req: VmRequest, by: MemberRef): Promise<void> {
-    if (req.state !== 'stopped' || !req.lease?.stoppedAt) return;
-    await this.ops.startVm(req.id, { by });
+  /**
+   * A VM the lease stopped runs again once its lease is extended (the same job, through
+   * power.ts). Returns why it could not be started (the lease stays extended: /vm start tries again).
+   */
+  private async restartIfStoppedForLease(req: VmRequest, by: MemberRef): Promise<string | undefined> {
+    if (req.state !== 'stopped' || !req.lease?.stoppedAt) return undefined;
+    const started = await this.ops.startVm(req.id, { by });
+    return started.ok ? undefined : started.problems.map((p) => p.message).join(' ');
   }
 
   /** Refusals leave an audit row (`<kind>_refused`) naming the check that failed. */

@@ -66,10 +66,13 @@ export function noticeWording(notice: MemberNotice): Wording {
       return [t('The lease of your VM '), name, t(' has ended, so it was stopped (its name and address are kept). It will be deleted on '), when(notice.deleteAt), t(' unless you renew it: Renew starts it again, on a fresh disk from the image.')];
     case 'lease_deleting':
       return [t('The lease of your VM '), name, t(' ended '), when(notice.expiresAt), t(' and it was not renewed, so it is being deleted now.')];
-    case 'renewed':
-      return notice.by
+    case 'renewed': {
+      const out: Wording = notice.by
         ? [t('Your renewal of VM '), name, t(' was approved by '), { member: notice.by }, t('. Its lease now ends '), when(notice.expiresAt), t('.')]
         : [t('VM '), name, t(' is renewed: its lease now ends '), when(notice.expiresAt), t('.')];
+      if (notice.notStarted) out.push(t(`\nIt could not be started again just now: ${notice.notStarted} `), { code: `/vm start ${notice.name}` }, t(' tries again.'));
+      return out;
+    }
     case 'renewal_requested':
       return [t('You have used your automatic renewals of VM '), name, t(', so your renewal was sent to the admins. Until they decide, its lease still ends '), when(notice.expiresAt), t('.')];
     case 'renewal_denied':

@@ -124,7 +124,7 @@ export type MemberNotice = (
   | { kind: 'lease_reminder'; requestId: string; name: string; expiresAt: string }
   | { kind: 'lease_stopped'; requestId: string; name: string; deleteAt: string }
   | { kind: 'lease_deleting'; requestId: string; name: string; expiresAt: string }
-  | { kind: 'renewed'; requestId: string; name: string; expiresAt: string; by?: MemberRef }
+  | { kind: 'renewed'; requestId: string; name: string; expiresAt: string; by?: MemberRef; /** Stopped for its lease and could not be started again: why. */ notStarted?: string }
   | { kind: 'renewal_requested'; requestId: string; name: string; expiresAt: string }
   | { kind: 'renewal_denied'; requestId: string; name: string; by: MemberRef; expiresAt: string }
   | { kind: 'expiry_set'; requestId: string; name: string; by: MemberRef; expiresAt: string }
