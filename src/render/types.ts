@@ -2,6 +2,8 @@
 
 export interface RenderVars {
   requestId: string;
+  /** What the cloud-init instance-id is made from: requestId, or `<requestId>-r<n>` after n rebuilds (a new instance, so cloud-init runs again). */
+  instanceId: string;
   /** The VM name (RFC 1123 label). */
   name: string;
   /** jobPrefix + name */

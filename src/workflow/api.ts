@@ -38,6 +38,14 @@ export interface VmWorkflow {
   decideRenewal(actor: Actor, requestId: string, verb: 'approve' | 'deny'): Promise<Result<VmSummaryView>>;
   /** Admin only: the VM's lease ends at the end (24:00 UTC) of `date` (YYYY-MM-DD); the member is told. */
   setExpiry(actor: Actor, ref: string, date: string): Promise<Result<VmSummaryView>>;
+  /** Owner or admin, running: the job stopped without purge (name, MAC, address and cloud-init files kept). */
+  stop(actor: Actor, ref: string): Promise<Result<VmSummaryView>>;
+  /** Owner or admin, stopped: the same job again (same MAC, same seed URL), watched until the address shows. */
+  start(actor: Actor, ref: string): Promise<Result<VmSummaryView>>;
+  /** Owner or admin, running: Nomad's in-place restart of the current allocation (same disk); stays running. */
+  reboot(actor: Actor, ref: string): Promise<Result<VmSummaryView>>;
+  /** Owner or admin, running or stopped (adapters confirm first): a fresh disk and a new cloud-init instance-id, same name, MAC and address. */
+  rebuild(actor: Actor, ref: string): Promise<Result<VmSummaryView>>;
   /** Owner or admin. */
   ip(actor: Actor, name: string): Promise<Result<VmSummaryView>>;
   status(actor: Actor, name: string): Promise<Result<VmSummaryView>>;

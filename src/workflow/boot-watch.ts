@@ -102,7 +102,9 @@ export class BootWatch {
     const shown = found.ipv4 ?? found.ipv6[0] ?? '';
     // This boot's keys, or none known (a fresh disk's keys replace whatever an older one had).
     const fingerprints = hostKeys?.fingerprints.length ? hostKeys.fingerprints : null;
-    const req = await this.ctx.store.requests.transition(id, 'provisioning', 'running', { address, progress: 'address', failure: null, hostKeys: fingerprints }, {
+    // A VM that ran before (start, rebuild, a move to another node) says why its keys changed.
+    const bootCause = (await this.ctx.store.requests.get(id))?.bootCause ?? null;
+    const req = await this.ctx.store.requests.transition(id, 'provisioning', 'running', { address, progress: 'address', failure: null, hostKeys: fingerprints, bootCause: null }, {
       actor: SYSTEM,
       action: 'state:provisioning->running',
       detail: `address ${shown}`,
@@ -117,6 +119,7 @@ export class BootWatch {
       ...(address.ipv6.length ? { ipv6: address.ipv6 } : {}),
       ssh: sshCommand(req.login, address) ?? '',
       ...(hostKeys ? { hostKeys: hostKeysView(hostKeys, shown) } : {}),
+      ...(bootCause ? { after: bootCause } : {}),
     });
   }
 }

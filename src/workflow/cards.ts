@@ -134,6 +134,7 @@ function cardActionsByState(req: VmRequest): CardAction[] {
   const id = req.id;
   if (req.state === 'pending') return [actionFor('approve', id), actionFor('deny', id)];
   if (req.state === 'failed') return [actionFor('retry', id), actionFor('delete', id)];
+  if (req.state === 'stopped') return [...(req.stopReason === 'lease' ? [] : [actionFor('start', id)]), actionFor('delete', id)];
   if (LIVE.includes(req.state)) return [actionFor('delete', id)];
   return [];
 }
@@ -141,6 +142,10 @@ function cardActionsByState(req: VmRequest): CardAction[] {
 /** What the requester may do from their own view of the request now. */
 export function ownerActions(req: VmRequest): CardAction[] {
   if (req.state === 'pending') return [actionFor('cancel', req.id)];
+  // Stopped for its lease: Renew starts it again; a bare Start is refused (workflow.ts).
+  if (req.state === 'stopped') {
+    return [...(req.lease && !req.renewalRequestedAt ? [actionFor('renew', req.id)] : []), ...(req.stopReason === 'lease' ? [] : [actionFor('start', req.id)]), actionFor('delete', req.id)];
+  }
   if (req.state === 'failed' || LIVE.includes(req.state)) return [...(req.lease && !req.renewalRequestedAt ? [actionFor('renew', req.id)] : []), actionFor('delete', req.id)];
   return [];
 }

@@ -8,8 +8,10 @@ export type DeployDecision =
   | { kind: 'submit' }
   /** Our job, alive: it already runs for this request (a restart mid-way); watch it, do not resubmit. */
   | { kind: 'adopt' }
-  /** Our job, but stopped or dead, or this is a Retry: purge it, wait for QEMU to let go of the MAC, submit afresh. */
+  /** Our job, but dead, or this is a Retry or a rebuild: purge it, wait for QEMU to let go of the MAC, submit afresh. */
   | { kind: 'purge-and-resubmit' }
+  /** Our job, stopped (a power stop, or the lease's): register the same job again, once QEMU let go of the MAC; no purge. */
+  | { kind: 'resubmit' }
   /** Someone else's job (another request's, or hand-made): refuse, leave it alone. */
   | { kind: 'refuse-foreign'; owner: string | undefined };
 
@@ -21,13 +23,16 @@ export function ownedBy(job: Pick<JobInfo, 'meta'>, requestId: string): boolean 
 }
 
 /**
- * `fresh`: a Retry; an old job of ours is purged and submitted again rather than adopted
- * (adopting it would only watch the same failure again).
+ * `fresh`: a Retry or a rebuild; an old job of ours is purged and submitted again rather
+ * than adopted (adopting it would only watch the same failure again). Our job stopped (Stop
+ * set, as /vm stop leaves it) is registered again as it is: that is how Nomad starts a
+ * stopped job, and it keeps the job's history.
  */
 export function decideDeploy(existing: ExistingJob | null, requestId: string, opts: { fresh: boolean }): DeployDecision {
   if (!existing) return { kind: 'submit' };
   if (!ownedBy(existing, requestId)) return { kind: 'refuse-foreign', owner: existing.meta.vmbot_request };
-  if (opts.fresh || existing.stop || existing.status === 'dead') return { kind: 'purge-and-resubmit' };
+  if (opts.fresh || (existing.status === 'dead' && !existing.stop)) return { kind: 'purge-and-resubmit' };
+  if (existing.stop) return { kind: 'resubmit' };
   return { kind: 'adopt' };
 }
 

@@ -49,7 +49,7 @@ export class Lifecycle {
       deleteTimeoutMs: opts.deleteTimeoutMs,
     });
     this.deletion = new Deletion(ctx, { deleteTimeoutMs: opts.deleteTimeoutMs, signal, unwatch });
-    this.liveness = new Liveness(ctx, { liveCheckMs: opts.liveCheckMs, signal });
+    this.liveness = new Liveness(ctx, { liveCheckMs: opts.liveCheckMs, signal, watch: (req) => this.boot.watch(req) });
   }
 
   /** The boot watch of every cluster, as one watcher. */
@@ -59,6 +59,11 @@ export class Lifecycle {
 
   get closed(): boolean {
     return this.abort.signal.aborted;
+  }
+
+  /** Aborted at shutdown (for work outside this class that must stop then, e.g. power.ts's stop retries). */
+  get signal(): AbortSignal {
+    return this.abort.signal;
   }
 
   /** Runs one background task per request at a time (a later one waits for the earlier). */

@@ -3,7 +3,7 @@
 // (the request's cluster), so nothing here assumes one shared cluster.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { VmbotError } from '../domain/problem.js';
-import type { AllocationInfo, JobInfo, NomadPort } from '../nomad/port.js';
+import type { AllocationInfo, JobInfo, NomadPort, StopJobOptions } from '../nomad/port.js';
 import { ownedBy } from './deploy-policy.js';
 import { macsInArgs } from './pool-sync.js';
 
@@ -13,14 +13,15 @@ export function holdsMac(alloc: AllocationInfo): boolean {
 }
 
 /**
- * Stops and purges `jobId` only if it is this request's (meta.vmbot_request). Returns the
- * job when it is someone else's: it is never stopped. Every stopJob goes through here.
+ * Stops and purges `jobId` only if it is this request's (meta.vmbot_request); `purge: false`
+ * (a power stop) keeps it registered. Returns the job when it is someone else's: it is never
+ * stopped. Every stopJob goes through here.
  */
-export async function stopIfOurs(nomad: NomadPort, jobId: string, requestId: string): Promise<JobInfo | null> {
+export async function stopIfOurs(nomad: NomadPort, jobId: string, requestId: string, opts: StopJobOptions = {}): Promise<JobInfo | null> {
   const job = await nomad.getJob(jobId);
   if (!job) return null; // already gone
   if (!ownedBy(job, requestId)) return job;
-  await nomad.stopJob(jobId);
+  await nomad.stopJob(jobId, opts.purge === false ? { purge: false } : undefined);
   return null;
 }
 

@@ -2,7 +2,7 @@
 // and what a press asks or answers. Worded here as spans (plain words, bold, a member, code,
 // a quote); each chat adapter only formats them (Slack mrkdwn, Discord markdown, the web
 // console's DOM) and escapes every span for its platform, member text and our own words alike.
-import type { MemberRef } from '../domain/request.js';
+import type { BootCause, MemberRef } from '../domain/request.js';
 import type { ActionKind, HostKeysView, MemberNotice } from './views.js';
 
 export type Span =
@@ -52,6 +52,7 @@ export function noticeWording(notice: MemberNotice): Wording {
       if (notice.ipv4) out.push(t('\nIPv4: '), { code: notice.ipv4 });
       for (const v6 of notice.ipv6 ?? []) out.push(t('\nIPv6: '), { code: v6 });
       out.push(t('\nLog in with the ssh command above: the key you gave is already on it.'));
+      if (notice.after) out.push(...hostKeysChanged(notice.after, notice.ipv4 ?? notice.ipv6?.[0]));
       out.push(...hostKeyWording(notice.name, notice.hostKeys));
       return out;
     }
@@ -59,6 +60,8 @@ export function noticeWording(notice: MemberNotice): Wording {
       return [t('Your VM '), name, t(' was deleted.')];
     case 'lost':
       return [t('Your VM '), name, t(' is gone from the cluster (its Nomad job vanished). Ask an admin, or delete it ('), { code: `/vm delete ${notice.name}` }, t(') and request a new one.')];
+    case 'moved':
+      return [t('Your VM '), name, t(' was restarted by the cluster on another node (its node failed or was drained), on a fresh disk from the image: what was on its disk is lost. It keeps its name and address; I will tell you when it is up again.')];
     // Leases (workflow/leases.ts). Reminders and the stop notice carry Renew and Delete now.
     case 'lease_reminder':
       return [t('The lease of your VM '), name, t(' ends '), when(notice.expiresAt), t('. Then it is stopped, and deleted some days later. Press Renew to keep it, or Delete now if you are done with it.')];
@@ -83,6 +86,19 @@ export function noticeWording(notice: MemberNotice): Wording {
 }
 
 /** The host keys of an up notice: fingerprints to compare and known_hosts lines, or where to find them later. */
+/** After a start, a rebuild or a move the disk is fresh, and so are the host keys: ssh will warn, and that is expected. */
+function hostKeysChanged(after: BootCause, address: string | undefined): Wording {
+  const why: Record<BootCause, string> = {
+    rebuild: 'It was rebuilt on a fresh disk, so its SSH host keys changed because of the rebuild',
+    start: 'It started again on a fresh disk from the image, so its SSH host keys changed',
+    moved: 'It restarted on another node on a fresh disk, so its SSH host keys changed',
+  };
+  const out: Wording = [t(`\n${why[after]}: ssh will warn that the host key changed. Remove the old key`)];
+  if (address) out.push(t(' with '), { code: `ssh-keygen -R ${address}` });
+  out.push(t(' and check the new one against the fingerprints below.'));
+  return out;
+}
+
 function hostKeyWording(name: string, keys: HostKeysView | undefined): Wording {
   if (!keys || (keys.fingerprints.length === 0 && keys.knownHosts.length === 0)) {
     return [t('\nIts SSH host keys were not on the console yet: '), { code: `/vm logs ${name}` }, t(' shows them once the guest has printed them.')];
@@ -140,6 +156,20 @@ export const ACTION_WORDING: Readonly<Record<ActionKind, ActionWording>> = {
   renew: { label: 'Renew', done: (name) => [t('Renewal of '), vm(name), t(' recorded; I sent you the details.')] },
   approve_renewal: { label: 'Approve renewal', done: (name) => [t('The renewal of '), vm(name), t(' is approved.')] },
   deny_renewal: { label: 'Deny renewal', done: (name) => [t('The renewal of '), vm(name), t(' is denied; it still expires as before.')] },
+  stop: { label: 'Stop', done: (name) => [t('VM '), vm(name), t(' is stopped. Its name, MAC and address are kept; '), { code: `/vm start ${name}` }, t(' starts it again on a fresh disk from the image.')] },
+  start: { label: 'Start', done: (name) => [t('VM '), vm(name), t(' is starting; I will send you its address when it is up.')] },
+  reboot: { label: 'Reboot', done: (name) => [t('VM '), vm(name), t(' is rebooting (same disk); it should answer ssh again in a minute or two.')] },
+  rebuild: {
+    label: 'Rebuild',
+    confirm: {
+      title: 'Rebuild the VM?',
+      detail: 'This boots the VM again on a fresh disk from the image, with the same name, MAC and address. Everything on its disk is lost and its SSH host keys change.',
+      question: (name) => [t('Rebuild VM '), vm(name), t('? It boots again on a fresh disk from the image (same name, MAC and address): everything on its disk is lost and its SSH host keys change. This cannot be undone.')],
+      yes: 'Rebuild',
+      no: 'Keep it',
+    },
+    done: (name) => [t('VM '), vm(name), t(' is being rebuilt; I will send you its address and new host keys when it is up.')],
+  },
 };
 
 /** One line of `/vm help`: the command and what it does. */
@@ -160,6 +190,10 @@ export function helpLines(opts: { requestArgs?: string } = {}): HelpLine[] {
     { usage: '/vm status NAME', what: 'the state and progress of a VM' },
     { usage: '/vm logs NAME', what: 'the last 40 lines of a VM\'s console (only you see them)' },
     { usage: '/vm cancel NAME', what: 'withdraw a request that is still waiting for approval' },
+    { usage: '/vm stop NAME', what: 'stop a running VM (its name, MAC and address are kept)' },
+    { usage: '/vm start NAME', what: 'start a stopped VM again (a fresh disk from the image)' },
+    { usage: '/vm reboot NAME', what: 'reboot a running VM (same disk)' },
+    { usage: '/vm rebuild NAME', what: 'boot a VM again on a fresh disk from the image (asks you to confirm)' },
     { usage: '/vm delete NAME', what: 'delete a VM (asks you to confirm)' },
     { usage: '/vm renew NAME', what: 'extend the lease of your VM (later renewals ask the admins)' },
     { usage: '/vm expire NAME YYYY-MM-DD', what: 'admins: set when a VM\'s lease ends' },

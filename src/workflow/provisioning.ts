@@ -147,6 +147,7 @@ export class Provisioning {
           sshKeys: req.sshKeys,
           mac: req.mac!,
           seedUrl: publisher.seedUrl(publishTarget(req)),
+          rebuilds: req.rebuilds,
           ...(req.jobId ? { jobId: req.jobId } : {}),
         },
         target.settings,
@@ -182,6 +183,10 @@ export class Provisioning {
       // Ours, but finished or failed: purge it and wait for QEMU to let go of the MAC.
       const foreign = await stopIfOurs(nomad, jobId, id);
       if (foreign) throw new VmbotError('name_taken', `The Nomad job "${jobId}" was replaced by one this request did not make (${notOursDetail(jobId, foreign)}). Remove or rename that job, then press Retry.`, 'name');
+      await waitAllocationsStopped(nomad, jobId, { timeoutMs: this.deps.deleteTimeoutMs, pollIntervalMs: target.settings.pollInterval, signal: this.deps.signal });
+    }
+    if (decision.kind === 'resubmit') {
+      // Ours and stopped (/vm stop): registered again as it is, once the old QEMU let go of the MAC.
       await waitAllocationsStopped(nomad, jobId, { timeoutMs: this.deps.deleteTimeoutMs, pollIntervalMs: target.settings.pollInterval, signal: this.deps.signal });
     }
     this.step('after_job_check', id);

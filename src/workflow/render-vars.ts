@@ -17,6 +17,8 @@ export interface RenderInput {
   sshKeys: readonly string[];
   mac: string;
   seedUrl: string;
+  /** Rebuilds done so far (VmRequest.rebuilds); absent or 0: never rebuilt (a dry run). */
+  rebuilds?: number;
   /**
    * The job id the request recorded at approval, kept even if jobPrefix changed since (a
    * Retry must resubmit the same job). Absent (a dry run): jobPrefix + name.
@@ -24,9 +26,18 @@ export interface RenderInput {
   jobId?: string;
 }
 
+/**
+ * The cloud-init instance-id's stem: the request id, and `<id>-r<n>` after n rebuilds, so a
+ * rebuilt VM is a new instance to cloud-init while a VM never rebuilt renders as it always did.
+ */
+export function instanceIdOf(requestId: string, rebuilds = 0): string {
+  return rebuilds > 0 ? `${requestId}-r${rebuilds}` : requestId;
+}
+
 export function renderVars(input: RenderInput, nomad: { jobPrefix: string; datacenters: readonly string[] }): RenderVars {
   return {
     requestId: input.requestId,
+    instanceId: instanceIdOf(input.requestId, input.rebuilds),
     name: input.name,
     jobId: input.jobId ?? `${nomad.jobPrefix}${input.name}`,
     datacenters: [...nomad.datacenters],

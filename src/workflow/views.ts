@@ -3,7 +3,7 @@
 // console's HTML).
 // Adapters draw; they decide nothing. All text fields hold raw member text: each adapter
 // escapes it for its own platform (DESIGN §4).
-import type { MemberRef, Platform } from '../domain/request.js';
+import type { BootCause, MemberRef, Platform } from '../domain/request.js';
 import type { Problem } from '../domain/problem.js';
 import type { ProgressStep, RequestState } from '../domain/states.js';
 
@@ -12,7 +12,7 @@ import type { ProgressStep, RequestState } from '../domain/states.js';
  * wording in notices.ts (ACTION_WORDING) and its use case in Workflow.act: the adapters
  * (Slack, Discord, web console) encode, decode and route every kind from this list alone.
  */
-export const ACTION_KINDS = ['approve', 'deny', 'retry', 'delete', 'cancel', 'renew', 'approve_renewal', 'deny_renewal'] as const;
+export const ACTION_KINDS = ['approve', 'deny', 'retry', 'delete', 'cancel', 'renew', 'approve_renewal', 'deny_renewal', 'stop', 'start', 'reboot', 'rebuild'] as const;
 export type ActionKind = (typeof ACTION_KINDS)[number];
 
 export function isActionKind(value: string): value is ActionKind {
@@ -39,6 +39,11 @@ export const ACTIONS: Readonly<Record<ActionKind, ActionSpec>> = {
   renew: { style: 'primary' },
   approve_renewal: { style: 'primary' },
   deny_renewal: { style: 'danger' },
+  // Power (workflow/power.ts), owner or admin. A rebuild wipes the disk: it asks first.
+  stop: { style: 'default' },
+  start: { style: 'primary' },
+  reboot: { style: 'default' },
+  rebuild: { style: 'danger', needs: 'confirmation' },
 };
 
 /** One button as drawn: the kind's spec, its label (notices.ts) and the request it acts on. */
@@ -117,9 +122,21 @@ export type MemberNotice = (
   | { kind: 'approved'; requestId: string; name: string; by: MemberRef; /** ISO; with leases on. */ expiresAt?: string }
   | { kind: 'denied'; requestId: string; name: string; by: MemberRef; reason: string }
   | { kind: 'delayed'; requestId: string; name: string; reason: string }
-  | { kind: 'up'; requestId: string; name: string; ipv4?: string; ipv6?: string[]; ssh: string; hostKeys?: HostKeysView }
+  | {
+      kind: 'up';
+      requestId: string;
+      name: string;
+      ipv4?: string;
+      ipv6?: string[];
+      ssh: string;
+      hostKeys?: HostKeysView;
+      /** Why a VM that ran before booted again on a fresh disk (so its host keys changed); absent on its first boot. */
+      after?: BootCause;
+    }
   | { kind: 'deleted'; requestId: string; name: string }
   | { kind: 'lost'; requestId: string; name: string }
+  // Power (workflow/power.ts): Nomad replaced a running VM's allocation on another node (a fresh disk).
+  | { kind: 'moved'; requestId: string; name: string }
   // Leases (workflow/leases.ts); expiresAt/deleteAt are ISO times.
   | { kind: 'lease_reminder'; requestId: string; name: string; expiresAt: string }
   | { kind: 'lease_stopped'; requestId: string; name: string; deleteAt: string }

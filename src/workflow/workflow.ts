@@ -15,15 +15,16 @@ import { Lifecycle } from './lifecycle.js';
 import { Leases, type LeaseActionKind } from './leases.js';
 import { quotaProblems, withQuotaLine } from './quota.js';
 import { readConsoleLog } from './console-log.js';
+import { Power, type PowerKind } from './power.js';
 
 /** States from which Delete is accepted (pending requests are cancelled or denied instead). */
-const DELETABLE: readonly RequestState[] = ['approved', 'provisioning', 'running', 'failed', 'lost'];
+const DELETABLE: readonly RequestState[] = ['approved', 'provisioning', 'running', 'stopped', 'failed', 'lost'];
 
 /**
  * How each action finds its request: buttons carry the ids vmbot stored (an unknown one is a
  * forged or stale press, audited); delete and cancel also come from commands naming a VM.
  */
-const LOOKUP: Readonly<Record<ActionKind, 'id' | 'ref'>> = { approve: 'id', deny: 'id', retry: 'id', delete: 'ref', cancel: 'ref', renew: 'ref', approve_renewal: 'id', deny_renewal: 'id' };
+const LOOKUP: Readonly<Record<ActionKind, 'id' | 'ref'>> = { approve: 'id', deny: 'id', retry: 'id', delete: 'ref', cancel: 'ref', renew: 'ref', approve_renewal: 'id', deny_renewal: 'id', stop: 'ref', start: 'ref', reboot: 'ref', rebuild: 'ref' };
 
 function memberOf(actor: Actor): MemberRef {
   return { platform: actor.platform, userId: actor.userId, ...(actor.displayName ? { displayName: actor.displayName } : {}) };
@@ -33,12 +34,20 @@ export class Workflow implements VmWorkflow {
   readonly lifecycle: Lifecycle;
   /** Lease reminders, expiry stop, grace deletion, Renew and set-expiry (leases.ts). */
   readonly leases: Leases;
+  /** Stop, start, reboot and rebuild (power.ts); the lease scheduler stops and starts through it too. */
+  readonly power: Power;
 
   constructor(
     private readonly ctx: WorkflowContext,
     opts: { deleteTimeoutMs: number; maxConcurrentReads: number; maxConcurrentProvisions: number; liveCheckMs: number },
   ) {
     this.lifecycle = new Lifecycle(ctx, opts);
+    this.power = new Power(ctx, {
+      run: (id, fn) => this.lifecycle.run(id, fn),
+      provision: (id, o) => this.lifecycle.provision(id, o),
+      unwatch: (id) => this.lifecycle.watcher.unwatch(id),
+      signal: this.lifecycle.signal,
+    });
     this.leases = new Leases(ctx, {
       stopVm: (id, o) => this.power.stopVm(id, o),
       startVm: (id, o) => this.power.startVm(id, o),
@@ -204,6 +213,10 @@ export class Workflow implements VmWorkflow {
       renew: () => this.renew(actor, requestId),
       approve_renewal: () => this.decideRenewal(actor, requestId, 'approve'),
       deny_renewal: () => this.decideRenewal(actor, requestId, 'deny'),
+      stop: () => this.stop(actor, requestId),
+      start: () => this.start(actor, requestId),
+      reboot: () => this.reboot(actor, requestId),
+      rebuild: () => this.rebuild(actor, requestId),
     };
     return run[kind]();
   }
@@ -250,6 +263,22 @@ export class Workflow implements VmWorkflow {
 
   renew(actor: Actor, ref: string): Promise<Result<VmSummaryView>> {
     return this.leaseAction(actor, 'renew', ref);
+  }
+
+  stop(actor: Actor, ref: string): Promise<Result<VmSummaryView>> {
+    return this.powerAction(actor, 'stop', ref);
+  }
+
+  start(actor: Actor, ref: string): Promise<Result<VmSummaryView>> {
+    return this.powerAction(actor, 'start', ref);
+  }
+
+  reboot(actor: Actor, ref: string): Promise<Result<VmSummaryView>> {
+    return this.powerAction(actor, 'reboot', ref);
+  }
+
+  rebuild(actor: Actor, ref: string): Promise<Result<VmSummaryView>> {
+    return this.powerAction(actor, 'rebuild', ref);
   }
 
   decideRenewal(actor: Actor, requestId: string, verb: 'approve' | 'deny'): Promise<Result<VmSummaryView>> {
@@ -300,6 +329,14 @@ export class Workflow implements VmWorkflow {
       case 'approve_renewal':
       case 'deny_renewal':
         return this.leases.check(actor, kind, req, this.isAdmin(actor));
+      case 'stop':
+      case 'start':
+      case 'reboot':
+      case 'rebuild':
+        if (!this.mayActOn(actor, req)) return problem('forbidden', `"${req.name}" is not your VM: you can only ${kind} your own VMs; ask an admin.`);
+        // Its lease ended: a renewal starts it again (leases.ts), a bare start would outlive the lease.
+        if (kind === 'start' && this.leases.holdsStopped(req)) return problem('wrong_state', `The lease of "${req.name}" has ended: renew it (/vm renew ${req.name}), which starts it again.`);
+        return this.power.check(kind, req);
       case 'cancel':
         if (!sameMember(req.requester, actor)) return problem('forbidden', 'Only the member who asked for this VM can cancel the request.');
         if (req.state === 'pending') return undefined;
@@ -313,6 +350,22 @@ export class Workflow implements VmWorkflow {
     if (!allowed.ok) return allowed;
     const admin = this.isAdmin(actor);
     return this.summary(kind === 'renew' ? await this.leases.renew(actor, allowed.value, admin) : await this.leases.decide(actor, kind, allowed.value, admin));
+  }
+
+  /** Stop, start, reboot, rebuild: checked like every action (owner or admin, the state), then done by power.ts. */
+  private async powerAction(actor: Actor, kind: PowerKind, ref: string): Promise<Result<VmSummaryView>> {
+    const allowed = await this.allowed(actor, kind, ref);
+    if (!allowed.ok) return allowed;
+    const by = memberOf(actor);
+    const id = allowed.value.id;
+    const reason = sameMember(allowed.value.requester, actor) ? 'member' : 'admin';
+    const ops: Record<PowerKind, () => Promise<Result<VmRequest>>> = {
+      stop: () => this.power.stopVm(id, { by, reason }),
+      start: () => this.power.startVm(id, { by }),
+      reboot: () => this.power.rebootVm(id, { by }),
+      rebuild: () => this.power.rebuildVm(id, { by }),
+    };
+    return this.summary(await ops[kind]());
   }
 
   private summary(result: Result<VmRequest>): Result<VmSummaryView> {

@@ -77,7 +77,11 @@ export function vmSummary(over: Partial<VmSummaryView> = {}): VmSummaryView {
  * Workflow.act for test doubles of VmWorkflow: each kind runs the double's method of the same
  * use case (so their call records stay per use case). Exhaustive over ACTION_KINDS.
  */
-export function actThrough(target: Pick<VmWorkflow, 'approve' | 'deny' | 'retry' | 'delete' | 'cancel' | 'renew' | 'decideRenewal'>, actor: Actor, command: ActionCommand): Promise<Result<VmSummaryView>> {
+export function actThrough(
+  target: Pick<VmWorkflow, 'approve' | 'deny' | 'retry' | 'delete' | 'cancel' | 'renew' | 'decideRenewal' | 'stop' | 'start' | 'reboot' | 'rebuild'>,
+  actor: Actor,
+  command: ActionCommand,
+): Promise<Result<VmSummaryView>> {
   const run: Record<ActionKind, () => Promise<Result<VmSummaryView>>> = {
     approve: () => target.approve(actor, command.requestId),
     deny: () => target.deny(actor, command.requestId, command.reason ?? ''),
@@ -87,6 +91,10 @@ export function actThrough(target: Pick<VmWorkflow, 'approve' | 'deny' | 'retry'
     renew: () => target.renew(actor, command.requestId),
     approve_renewal: () => target.decideRenewal(actor, command.requestId, 'approve'),
     deny_renewal: () => target.decideRenewal(actor, command.requestId, 'deny'),
+    stop: () => target.stop(actor, command.requestId),
+    start: () => target.start(actor, command.requestId),
+    reboot: () => target.reboot(actor, command.requestId),
+    rebuild: () => target.rebuild(actor, command.requestId),
   };
   return run[command.kind]();
 }

@@ -12,6 +12,7 @@ export async function vmJobRenderer(login = 'alice'): Promise<(vm: { jobId: stri
   return ({ jobId, mac }) =>
     renderer.render({
       requestId: jobId,
+      instanceId: jobId,
       name: jobId,
       jobId,
       datacenters: ['dc1'],

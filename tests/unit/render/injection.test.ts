@@ -60,6 +60,7 @@ function hostileVars(s: string): RenderVars {
   return {
     ...base,
     requestId: s,
+    instanceId: s,
     datacenters: [s, 'dc2'],
     mac: s,
     seedUrl: s,

@@ -12,6 +12,7 @@ const run = promisify(execFile);
 
 export const baseVars = (): RenderVars => ({
   requestId: 'k3x9q2m7bz',
+  instanceId: 'k3x9q2m7bz',
   name: 'web-1',
   jobId: 'uservm-web-1',
   datacenters: ['aperture'],

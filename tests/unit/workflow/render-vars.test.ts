@@ -20,6 +20,13 @@ describe('renderVars', () => {
     expect(fromRender).toBe(renderVars);
   });
 
+  it('gives the instance-id stem: the request id until a rebuild, then <id>-r<n>', () => {
+    expect(renderVars(input, nomad).instanceId).toBe('r1');
+    expect(renderVars({ ...input, rebuilds: 0 }, nomad).instanceId).toBe('r1');
+    expect(renderVars({ ...input, rebuilds: 1 }, nomad).instanceId).toBe('r1-r1');
+    expect(renderVars({ ...input, rebuilds: 12 }, nomad).instanceId).toBe('r1-r12');
+  });
+
   it('keeps the job id a request recorded at approval, even if jobPrefix changed since', () => {
     expect(renderVars({ ...input, jobId: 'oldvm-web-1' }, nomad).jobId).toBe('oldvm-web-1');
     expect(renderVars(input, nomad).jobId).toBe('uservm-web-1');

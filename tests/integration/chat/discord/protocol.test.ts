@@ -71,6 +71,22 @@ class ScriptedWorkflow implements VmWorkflow {
     this.record('decideRenewal', actor, id, verb);
     return this.admins.has(actor.userId) ? ok(vm()) : fail(problem('forbidden', 'Only vmbot admins can decide on a renewal.'));
   }
+  async stop(actor: Actor, ref: string) {
+    this.record('stop', actor, ref);
+    return ok(vm({ name: ref, state: 'stopped', stateLabel: 'Stopped' }));
+  }
+  async start(actor: Actor, ref: string) {
+    this.record('start', actor, ref);
+    return ok(vm({ name: ref, state: 'provisioning', stateLabel: 'Preparing' }));
+  }
+  async reboot(actor: Actor, ref: string) {
+    this.record('reboot', actor, ref);
+    return ok(vm({ name: ref }));
+  }
+  async rebuild(actor: Actor, ref: string) {
+    this.record('rebuild', actor, ref);
+    return ok(vm({ name: ref, state: 'provisioning', stateLabel: 'Preparing' }));
+  }
   async setExpiry(actor: Actor, ref: string, date: string) {
     this.record('setExpiry', actor, ref, date);
     return this.admins.has(actor.userId) ? ok(vm({ name: ref })) : fail(problem('forbidden', 'Only vmbot admins can set a VM\'s expiry.'));

@@ -78,6 +78,22 @@ export class FakeWorkflow implements VmWorkflow {
     this.calls.push({ method: 'decideRenewal', actor, args: [requestId, verb] });
     return this.simple(requestId, 'running');
   }
+  async stop(actor: Actor, ref: string): Promise<Result<VmSummaryView>> {
+    this.calls.push({ method: 'stop', actor, args: [ref] });
+    return this.simple(ref, 'stopped');
+  }
+  async start(actor: Actor, ref: string): Promise<Result<VmSummaryView>> {
+    this.calls.push({ method: 'start', actor, args: [ref] });
+    return this.simple(ref, 'provisioning');
+  }
+  async reboot(actor: Actor, ref: string): Promise<Result<VmSummaryView>> {
+    this.calls.push({ method: 'reboot', actor, args: [ref] });
+    return this.simple(ref, 'running');
+  }
+  async rebuild(actor: Actor, ref: string): Promise<Result<VmSummaryView>> {
+    this.calls.push({ method: 'rebuild', actor, args: [ref] });
+    return this.simple(ref, 'provisioning');
+  }
   async setExpiry(actor: Actor, ref: string, date: string): Promise<Result<VmSummaryView>> {
     this.calls.push({ method: 'setExpiry', actor, args: [ref, date] });
     return this.simple(ref, 'running');
