@@ -257,6 +257,8 @@ export class Workflow implements VmWorkflow {
       if (req.state === 'deleting') void this.lifecycle.run(req.id, () => this.lifecycle.deleteVm(req.id));
       else void this.lifecycle.run(req.id, () => this.lifecycle.provision(req.id, { fresh: false }));
     }
+    // A stop cut short by the restart (state stopped, job still running) is finished.
+    await this.power.resume();
     // Lease timers come from the store: whatever fell due while vmbot was down is done now.
     await this.leases.schedule();
   }

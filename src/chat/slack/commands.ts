@@ -7,12 +7,12 @@ import { mrkdwnOf } from './blocks.js';
 export type SlashCommand =
   | { kind: 'request' }
   | { kind: 'list' }
-  | { kind: 'ip' | 'status' | 'delete' | 'cancel' | 'logs'; name: string }
+  | { kind: 'ip' | 'status' | 'delete' | 'cancel' | 'logs' | 'stop' | 'start' | 'reboot' | 'rebuild'; name: string }
   | { kind: 'renew'; name: string }
   | { kind: 'expire'; name: string; date: string }
   | { kind: 'help'; hint?: Wording };
 
-const NEEDS_NAME = ['ip', 'status', 'delete', 'cancel', 'logs'] as const;
+const NEEDS_NAME = ['ip', 'status', 'delete', 'cancel', 'logs', 'stop', 'start', 'reboot', 'rebuild'] as const;
 type NamedKind = (typeof NEEDS_NAME)[number];
 
 export function parseCommand(text: string): SlashCommand {

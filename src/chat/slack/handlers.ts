@@ -87,6 +87,15 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
         return fromResult(await workflow.canAct(actor, { kind: 'delete', requestId: parsed.name }), (vm) => confirmOfferMessage('delete', vm));
       case 'renew':
         return fromResult(await workflow.act(actor, { kind: 'renew', requestId: parsed.name }), (vm) => textMessage(mrkdwnOf(ACTION_WORDING.renew.done(vm.name))));
+      case 'stop':
+      case 'start':
+      case 'reboot': {
+        const kind = parsed.kind;
+        return fromResult(await workflow.act(actor, { kind, requestId: parsed.name }), (vm) => textMessage(mrkdwnOf(ACTION_WORDING[kind].done(vm.name))));
+      }
+      case 'rebuild':
+        // Like delete: the rebuild waits for a confirmed press of the offered button.
+        return fromResult(await workflow.canAct(actor, { kind: 'rebuild', requestId: parsed.name }), (vm) => confirmOfferMessage('rebuild', vm));
       case 'expire':
         return fromResult(await workflow.setExpiry(actor, parsed.name, parsed.date), (vm) => replyMessage({ kind: 'vm', vm }));
     }
