@@ -110,6 +110,20 @@ describe('stop and start', () => {
   });
 });
 
+describe('a stop cut short', () => {
+  it('resume() finishes a stop whose state moved but whose job still runs (vmbot stopped in between)', async () => {
+    h = await startHarness();
+    const running = await runningVm(h);
+    // As if vmbot died right after the transition, before it asked Nomad.
+    await h.core.store.requests.transition(running.id, 'running', 'stopped', { stopReason: 'member' }, { actor: h.member(), action: 'stop' });
+    expect(jobView(h, running.jobId!)).toMatchObject({ stop: false });
+    await h.core.workflow.resume();
+    await h.waitFor(() => jobView(h!, running.jobId!)?.stop === true || undefined, { what: 'the job stopped by resume' });
+    expect(jobView(h, running.jobId!)).toMatchObject({ stop: true, meta: { vmbot_request: running.id } });
+    expect((await h.core.store.requests.get(running.id))?.state).toBe('stopped');
+  });
+});
+
 describe('reboot', () => {
   it('restarts the current allocation in place: same allocation, still running, audited', async () => {
     h = await startHarness();
