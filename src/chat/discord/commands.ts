@@ -60,6 +60,7 @@ export function buildCommands(catalogue: Catalogue): RESTPutAPIApplicationComman
         { type: sub, name: 'ip', description: 'The address of a VM', options: [existingVm('VM name')] },
         { type: sub, name: 'list', description: 'Your VMs (admins: all VMs)' },
         { type: sub, name: 'status', description: 'State and progress of a VM', options: [existingVm('VM name')] },
+        { type: sub, name: 'logs', description: "The last 40 lines of a VM's console (only you see them)", options: [existingVm('VM name')] },
         { type: sub, name: 'delete', description: 'Delete a VM', options: [existingVm('VM name')] },
         { type: sub, name: 'cancel', description: 'Withdraw a request that is still waiting for approval', options: [existingVm('VM name or request id')] },
         { type: sub, name: 'help', description: 'What vmbot can do' },

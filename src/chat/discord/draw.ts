@@ -6,7 +6,7 @@ import type { Problem } from '../../domain/problem.js';
 import type { RequestState } from '../../domain/states.js';
 import type { MemberRef } from '../../domain/request.js';
 import { helpWording, noticeWording, type Wording } from '../../workflow/notices.js';
-import type { CardAction, MemberNotice, ProgressItem, RequestCardView, VmSummaryView } from '../../workflow/views.js';
+import type { CardAction, ConsoleLogView, MemberNotice, ProgressItem, RequestCardView, VmSummaryView } from '../../workflow/views.js';
 import { buttonId } from './custom-ids.js';
 import { clip, inert, mentionUser } from './mentions.js';
 
@@ -45,6 +45,7 @@ export function drawCard(card: RequestCardView): DrawnMessage {
     { name: 'Login', value: clip(inert(card.login), 200), inline: true },
     { name: 'Reason', value: clip(inert(card.reason), LIMITS.fieldValue) || '—' },
   ];
+  if (card.quota) fields.push({ name: 'Quota (their use before this request)', value: clip(inert(card.quota), LIMITS.fieldValue) });
   if (card.progress.length > 0) {
     fields.push({ name: 'Progress', value: clip(card.progress.map(progressLine).join('\n'), LIMITS.fieldValue) });
   }
@@ -197,6 +198,30 @@ export function markdownOf(wording: Wording): string {
 /** What a member is told by DM (or in the fallback channel). */
 export function noticeText(notice: MemberNotice): string {
   return clip(markdownOf(noticeWording(notice)), LIMITS.content - 120);
+}
+
+/**
+ * `/vm logs`: the title as the content, the lines as a code block in an embed's description
+ * (4096 characters: a boot's 40 lines fit, a message's 2000 would not). Lines that do not
+ * fit are dropped from the oldest, and the footer says how many are shown.
+ */
+export function consoleLogMessage(log: ConsoleLogView): { content: string; embeds: APIEmbed[] } {
+  const name = `**${inert(log.name)}**`;
+  const allocation = `\`${log.allocation.replaceAll('`', "'")}\``;
+  if (log.lines.length === 0) return { content: `The console of ${name} (allocation ${allocation}) is empty so far.`, embeds: [] };
+  const room = LIMITS.description - 8; // the fences and their line ends
+  const kept: string[] = [];
+  let size = 0;
+  for (let i = log.lines.length - 1; i >= 0; i--) {
+    const line = clip(log.lines[i]!.replaceAll('```', "'''"), room);
+    if (size + line.length + 1 > room) break;
+    kept.unshift(line);
+    size += line.length + 1;
+  }
+  const embed: APIEmbed = { description: '```\n' + kept.join('\n') + '\n```' };
+  if (kept.length < log.lines.length) embed.footer = { text: `The last ${kept.length} of ${log.lines.length} lines: Discord shows at most ${LIMITS.description} characters here.` };
+  const count = `${log.lines.length} console line${log.lines.length === 1 ? '' : 's'}`;
+  return { content: `Last ${count} of ${name} (allocation ${allocation}):`, embeds: [embed] };
 }
 
 /** `/vm help`: the Discord command takes the VM's name, distro and size as options. */

@@ -22,7 +22,7 @@ import { ACTIONS, type ActionKind, type VmSummaryView } from '../../workflow/vie
 import { actorFrom } from './actor.js';
 import { COMMAND_NAME, FORM_FIELDS, reasonModal, requestModal } from './commands.js';
 import { buttonId, parseCustomId, requestFormModalId } from './custom-ids.js';
-import { helpText, listEmbed, markdownOf, problemsText, vmEmbed, type ButtonRow } from './draw.js';
+import { consoleLogMessage, helpText, listEmbed, markdownOf, problemsText, vmEmbed, type ButtonRow } from './draw.js';
 import { clip, inert, noPings } from './mentions.js';
 import { within, withDeferral } from './respond.js';
 
@@ -114,6 +114,8 @@ export function createInteractionRouter(deps: RouterDeps): (interaction: Interac
         return answerPrivately(interaction, workflow.ip(actor, name()).then((r) => summary(r, (vm) => ({ content: vm.ssh ? `\`${vm.ssh}\`` : `**${inert(vm.name)}** has no address yet (${inert(vm.stateLabel)}).`, embeds: [vmEmbed(vm)] }))));
       case 'status':
         return answerPrivately(interaction, workflow.status(actor, name()).then((r) => summary(r, (vm) => ({ embeds: [vmEmbed(vm)] }))));
+      case 'logs':
+        return answerPrivately(interaction, workflow.logs(actor, name()).then((r) => (r.ok ? consoleLogMessage(r.value) : { content: problemsText(r.problems) })));
       case 'list':
         return answerPrivately(
           interaction,

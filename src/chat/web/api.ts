@@ -97,6 +97,13 @@ export async function handleGet(ctx: ApiContext, path: string, url: URL, req: In
     case '/api/notices':
       sendJson(res, 200, { ok: true, value: ctx.hub.backlog(actor.userId) });
       return true;
+    case '/api/logs': {
+      // `/vm logs`: the workflow decides who may read it and what is fit to show.
+      const name = (url.searchParams.get('name') ?? '').trim();
+      if (!name) sendProblems(res, 400, [problem('invalid_name', 'Type the name of a VM to read its console.', 'name')]);
+      else sendResult(res, await ctx.workflow.logs(actor, name));
+      return true;
+    }
   }
   return false;
 }

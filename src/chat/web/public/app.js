@@ -162,6 +162,7 @@ function renderCard(card) {
   row('Size', card.sizeLabel);
   row('Login', card.login);
   row('Reason', card.reason);
+  row('Quota (use before this request)', card.quota);
   if (card.decision) row(card.decision.verb[0].toUpperCase() + card.decision.verb.slice(1) + ' by', who(card.decision.by) + (card.decision.reason ? ` — ${card.decision.reason}` : ''));
 
   const progress = el('ol', { class: 'progress', 'aria-label': 'Progress' });
@@ -259,6 +260,8 @@ async function loadVms() {
       remove.replaceWith(confirm);
     });
     const deletable = !['deleting', 'deleted', 'denied', 'cancelled', 'pending'].includes(vm.state);
+    const logs = el('button', { type: 'button', 'data-action': 'logs', text: 'Console', title: `The last 40 lines of ${vm.name}'s console` });
+    logs.addEventListener('click', () => showConsoleLog(vm.name));
     return el('tr', { 'data-vm': vm.name },
       el('td', { class: 'mono', 'data-label': 'Name', text: vm.name }),
       el('td', { 'data-label': 'Owner', text: who(vm.owner) }),
@@ -266,8 +269,26 @@ async function loadVms() {
       el('td', { 'data-label': 'Distribution', text: vm.distroLabel }),
       el('td', { 'data-label': 'Size', text: vm.sizeLabel }),
       el('td', { class: 'mono', 'data-label': 'Address', text: (GONE.has(vm.state) ? '' : vm.ssh ?? vm.ipv4) ?? '' }),
-      el('td', { class: 'actions-cell', 'data-label': '' }, deletable ? remove : null));
+      el('td', { class: 'actions-cell', 'data-label': '' }, deletable ? logs : null, deletable ? remove : null));
   }));
+}
+
+/** `/vm logs`: a VM's last console lines (already fit to show by the workflow), under the table, as text. */
+async function showConsoleLog(name) {
+  const box = $('#console-log');
+  const res = await api(`/api/logs?name=${encodeURIComponent(name)}`);
+  showMessages($('#vms-error'), res.ok ? [] : res.problems);
+  if (!res.ok) {
+    box.hidden = true;
+    return;
+  }
+  const log = res.value;
+  $('#console-log-title').textContent = log.lines.length
+    ? `Last ${log.lines.length} console lines of ${log.name} (allocation ${log.allocation})`
+    : `The console of ${log.name} (allocation ${log.allocation}) is empty so far.`;
+  $('#console-log-lines').textContent = log.lines.join('\n');
+  $('#console-log-lines').hidden = log.lines.length === 0;
+  box.hidden = false;
 }
 
 /** A table row that says the table is empty. */

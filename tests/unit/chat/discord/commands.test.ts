@@ -12,12 +12,12 @@ const catalogue = {
 };
 
 describe('buildCommands', () => {
-  it('defines /vm with the seven subcommands, valid for Discord', () => {
+  it('defines /vm with its subcommands, valid for Discord', () => {
     const commands = buildCommands(catalogue);
     expect(validateCommands(commands as unknown as Array<Record<string, unknown>>)).toEqual([]);
     const vm = commands[0]!;
     expect(vm.name).toBe('vm');
-    expect((vm as { options: Array<{ name: string }> }).options.map((o) => o.name)).toEqual(['request', 'ip', 'list', 'status', 'delete', 'cancel', 'help']);
+    expect((vm as { options: Array<{ name: string }> }).options.map((o) => o.name)).toEqual(['request', 'ip', 'list', 'status', 'logs', 'delete', 'cancel', 'help']);
   });
 
   it('offers the catalogue as choices, at most the 25 Discord allows', () => {
