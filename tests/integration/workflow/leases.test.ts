@@ -282,6 +282,9 @@ describe('Renew', () => {
     clock.set(EXPIRY + DAY_MS);
     await leases.tick();
     await h.inState(id, 'stopped');
+    // A plain start would outlive the lease: only a renewal starts it again.
+    const start = await h.core.workflow.start(h.member(), 'lease-vm');
+    expect(start.ok || start.problems[0]).toMatchObject({ code: 'wrong_state', message: expect.stringContaining('/vm renew lease-vm') });
     expect((await h.core.workflow.renew(h.member(), 'lease-vm')).ok).toBe(true);
     const back = await h.inState(id, 'running');
     expect(back.mac).toBe(mac);
