@@ -63,6 +63,13 @@ export function buildCommands(catalogue: Catalogue): RESTPutAPIApplicationComman
         { type: sub, name: 'logs', description: "The last 40 lines of a VM's console (only you see them)", options: [existingVm('VM name')] },
         { type: sub, name: 'delete', description: 'Delete a VM', options: [existingVm('VM name')] },
         { type: sub, name: 'cancel', description: 'Withdraw a request that is still waiting for approval', options: [existingVm('VM name or request id')] },
+        { type: sub, name: 'renew', description: 'Extend the lease of your VM (later renewals ask the admins)', options: [existingVm('VM name')] },
+        {
+          type: sub,
+          name: 'expire',
+          description: "Admins: set when a VM's lease ends",
+          options: [existingVm('VM name'), { type: ApplicationCommandOptionType.String, name: 'date', description: 'The last day, YYYY-MM-DD (the lease ends at 24:00 UTC)', required: true, min_length: 10, max_length: 10 }],
+        },
         { type: sub, name: 'help', description: 'What vmbot can do' },
       ],
     },

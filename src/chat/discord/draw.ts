@@ -56,6 +56,10 @@ export function drawCard(card: RequestCardView): DrawnMessage {
     const reason = d.reason ? `\nReason: ${inert(d.reason)}` : '';
     fields.push({ name: 'Decision', value: clip(`${verb} by ${mentionUser(d.by.userId)} ${timestamp(d.at)}${reason}`, LIMITS.fieldValue) });
   }
+  if (card.lease) {
+    const ask = card.renewalRequestedAt ? `\n⏳ ${mentionUser(card.requester.userId)} asked for a renewal ${timestamp(card.renewalRequestedAt)}: approve or deny it below.` : '';
+    fields.push({ name: 'Lease', value: clip(inert(card.lease) + ask, LIMITS.fieldValue) });
+  }
   if (card.failure) {
     const tail = card.failure.consoleTail?.length ? `\n${codeBlock(card.failure.consoleTail.join('\n'), 700)}` : '';
     fields.push({ name: `Failed (${card.failure.code})`, value: clip(inert(card.failure.message), LIMITS.fieldValue - tail.length - 1) + tail });
@@ -141,7 +145,7 @@ export function problemsText(problems: readonly Problem[]): string {
 
 export function vmLine(vm: VmSummaryView): string {
   const where = vm.ssh ? ` — \`${vm.ssh.replaceAll('`', "'")}\`` : vm.ipv4 ? ` — ${vm.ipv4}` : '';
-  return `**${inert(vm.name)}** · ${inert(vm.stateLabel)} · ${inert(vm.distroLabel)}, ${inert(vm.sizeLabel)}${where}`;
+  return `**${inert(vm.name)}** · ${inert(vm.stateLabel)} · ${inert(vm.distroLabel)}, ${inert(vm.sizeLabel)}${where}${vm.lease ? ` · ${inert(vm.lease)}` : ''}`;
 }
 
 export function vmEmbed(vm: VmSummaryView): APIEmbed {
@@ -154,6 +158,7 @@ export function vmEmbed(vm: VmSummaryView): APIEmbed {
   if (vm.ipv4) fields.push({ name: 'IPv4', value: vm.ipv4, inline: true });
   if (vm.ssh) fields.push({ name: 'SSH', value: `\`${vm.ssh.replaceAll('`', "'")}\`` });
   if (vm.failure) fields.push({ name: 'Failure', value: clip(inert(vm.failure), LIMITS.fieldValue) });
+  if (vm.lease) fields.push({ name: 'Lease', value: clip(inert(vm.lease), LIMITS.fieldValue) });
   return fitEmbed({ title: clip(`VM ${vm.name}`, LIMITS.title), color: STATE_COLOURS[vm.state], fields });
 }
 

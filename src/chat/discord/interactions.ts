@@ -126,6 +126,10 @@ export function createInteractionRouter(deps: RouterDeps): (interaction: Interac
         return answerPrivately(interaction, workflow.canAct(actor, { kind: 'delete', requestId: name() }).then((r) => summary(r, (vm) => confirmOffer('delete', vm))));
       case 'cancel':
         return answerPrivately(interaction, workflow.act(actor, { kind: 'cancel', requestId: name() }).then((r) => summary(r, done('cancel'))));
+      case 'renew':
+        return answerPrivately(interaction, workflow.act(actor, { kind: 'renew', requestId: name() }).then((r) => summary(r, done('renew'))));
+      case 'expire':
+        return answerPrivately(interaction, workflow.setExpiry(actor, name(), interaction.options.getString('date', true)).then((r) => summary(r, (vm) => ({ embeds: [vmEmbed(vm)] }))));
       case 'help':
         await interaction.reply({ content: helpText(), flags: MessageFlags.Ephemeral, allowedMentions: noPings() });
         return;
