@@ -64,6 +64,10 @@ export function buildCommands(catalogue: Catalogue): RESTPutAPIApplicationComman
         { type: sub, name: 'delete', description: 'Delete a VM', options: [existingVm('VM name')] },
         { type: sub, name: 'cancel', description: 'Withdraw a request that is still waiting for approval', options: [existingVm('VM name or request id')] },
         { type: sub, name: 'renew', description: 'Extend the lease of your VM (later renewals ask the admins)', options: [existingVm('VM name')] },
+        { type: sub, name: 'stop', description: 'Stop a running VM (its name, MAC and address are kept)', options: [existingVm('VM name')] },
+        { type: sub, name: 'start', description: 'Start a stopped VM again (a fresh disk from the image)', options: [existingVm('VM name')] },
+        { type: sub, name: 'reboot', description: 'Reboot a running VM (same disk)', options: [existingVm('VM name')] },
+        { type: sub, name: 'rebuild', description: 'Boot a VM again on a fresh disk from the image (asks you to confirm)', options: [existingVm('VM name')] },
         {
           type: sub,
           name: 'expire',

@@ -128,6 +128,15 @@ export function createInteractionRouter(deps: RouterDeps): (interaction: Interac
         return answerPrivately(interaction, workflow.act(actor, { kind: 'cancel', requestId: name() }).then((r) => summary(r, done('cancel'))));
       case 'renew':
         return answerPrivately(interaction, workflow.act(actor, { kind: 'renew', requestId: name() }).then((r) => summary(r, done('renew'))));
+      case 'stop':
+      case 'start':
+      case 'reboot': {
+        const kind = sub;
+        return answerPrivately(interaction, workflow.act(actor, { kind, requestId: name() }).then((r) => summary(r, done(kind))));
+      }
+      case 'rebuild':
+        // Like delete: the rebuild waits for a confirmed press; the workflow refuses (and audits) first.
+        return answerPrivately(interaction, workflow.canAct(actor, { kind: 'rebuild', requestId: name() }).then((r) => summary(r, (vm) => confirmOffer('rebuild', vm))));
       case 'expire':
         return answerPrivately(interaction, workflow.setExpiry(actor, name(), interaction.options.getString('date', true)).then((r) => summary(r, (vm) => ({ embeds: [vmEmbed(vm)] }))));
       case 'help':

@@ -28,7 +28,7 @@ describe('discord: request, approve, VM up', () => {
   it('registered /vm with its subcommands and the catalogue as choices', () => {
     const vm = w.double.registered.at(-1)!.commands.find((c) => c.name === 'vm')!;
     const subs = (vm.options as Array<{ name: string; options?: Array<{ name: string; choices?: Array<{ value: string }> }> }>);
-    expect(subs.map((s) => s.name)).toEqual(['request', 'ip', 'list', 'status', 'logs', 'delete', 'cancel', 'help']);
+    expect(subs.map((s) => s.name)).toEqual(['request', 'ip', 'list', 'status', 'logs', 'delete', 'cancel', 'renew', 'stop', 'start', 'reboot', 'rebuild', 'expire', 'help']);
     const request = subs.find((s) => s.name === 'request')!;
     expect(request.options!.find((o) => o.name === 'size')!.choices!.map((c) => c.value)).toEqual(['small', 'medium', 'large']);
   });

@@ -17,7 +17,7 @@ describe('buildCommands', () => {
     expect(validateCommands(commands as unknown as Array<Record<string, unknown>>)).toEqual([]);
     const vm = commands[0]!;
     expect(vm.name).toBe('vm');
-    expect((vm as { options: Array<{ name: string }> }).options.map((o) => o.name)).toEqual(['request', 'ip', 'list', 'status', 'logs', 'delete', 'cancel', 'help']);
+    expect((vm as { options: Array<{ name: string }> }).options.map((o) => o.name)).toEqual(['request', 'ip', 'list', 'status', 'logs', 'delete', 'cancel', 'renew', 'stop', 'start', 'reboot', 'rebuild', 'expire', 'help']);
   });
 
   it('offers the catalogue as choices, at most the 25 Discord allows', () => {
