@@ -128,6 +128,12 @@ export async function handlePost(ctx: ApiContext, path: string, req: IncomingMes
     sendResult(res, await ctx.workflow.act(actor, { kind, requestId: m[1]!, ...(ACTIONS[kind].needs === 'reason' ? { reason: str(body.reason) } : {}) }));
     return true;
   }
+  // An admin sets a VM's expiry (leases): { date: "YYYY-MM-DD" }; the workflow decides who may.
+  m = /^\/api\/vms\/([^/]{1,128})\/expiry$/.exec(path);
+  if (m) {
+    sendResult(res, await ctx.workflow.setExpiry(actor, decodeURIComponent(m[1]!), str(body.date)));
+    return true;
+  }
   // The VMs table deletes by name or id.
   m = /^\/api\/vms\/([^/]{1,128})\/delete$/.exec(path);
   if (m) {

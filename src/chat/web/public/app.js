@@ -163,6 +163,8 @@ function renderCard(card) {
   row('Login', card.login);
   row('Reason', card.reason);
   row('Quota (use before this request)', card.quota);
+  row('Lease', card.lease);
+  if (card.renewalRequestedAt) row('Renewal asked', `${who(card.requester)} asked for a renewal ${new Date(card.renewalRequestedAt).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' })}: approve or deny it below.`);
   if (card.decision) row(card.decision.verb[0].toUpperCase() + card.decision.verb.slice(1) + ' by', who(card.decision.by) + (card.decision.reason ? ` — ${card.decision.reason}` : ''));
 
   const progress = el('ol', { class: 'progress', 'aria-label': 'Progress' });
@@ -229,6 +231,23 @@ function actionButtons(actions, error) {
   return box;
 }
 
+/** Admins: a date box that sets when the VM's lease ends (POST /api/vms/<id>/expiry; the workflow decides who may). */
+function expiryControl(vm) {
+  const open = el('button', { type: 'button', 'data-action': 'expiry', text: 'Set expiry', title: `When the lease of ${vm.name} ends` });
+  open.addEventListener('click', () => {
+    const date = el('input', { type: 'date', name: 'expiry', 'aria-label': `Last day of ${vm.name}'s lease` });
+    const set = el('button', { type: 'button', class: 'primary', 'data-action': 'expiry-confirm', text: 'Set' });
+    set.addEventListener('click', async () => {
+      const r = await api(`/api/vms/${encodeURIComponent(vm.requestId)}/expiry`, { method: 'POST', body: { date: date.value } });
+      showMessages($('#vms-error'), r.ok ? [] : r.problems);
+      refreshSoon();
+    });
+    open.replaceWith(date, set);
+    date.focus();
+  });
+  return open;
+}
+
 async function loadCards() {
   const res = await api('/api/cards');
   if (!res.ok) return;
@@ -240,6 +259,19 @@ async function loadCards() {
 }
 
 // ---------- VMs, IP look-up ----------
+
+/** The power actions a VM's row offers in its state (the workflow decides again on the press). */
+const POWER_BY_STATE = { running: ['stop', 'reboot', 'rebuild'], stopped: ['start', 'rebuild'] };
+
+/** Stop/Start/Reboot/Rebuild for a VM's row: the cards' buttons (actionButtons), so Rebuild asks for a second press. */
+function powerButtons(vm) {
+  const kinds = POWER_BY_STATE[vm.state] ?? [];
+  if (!kinds.length) return null;
+  return actionButtons(kinds.map((kind) => {
+    const info = actionInfo(kind);
+    return { kind, requestId: vm.requestId, label: info.label ?? kind, style: info.style ?? 'default', needs: info.needs };
+  }), $('#vms-error'));
+}
 
 async function loadVms() {
   const res = await api('/api/vms');
@@ -265,11 +297,11 @@ async function loadVms() {
     return el('tr', { 'data-vm': vm.name },
       el('td', { class: 'mono', 'data-label': 'Name', text: vm.name }),
       el('td', { 'data-label': 'Owner', text: who(vm.owner) }),
-      el('td', { 'data-label': 'State', text: vm.stateLabel }),
+      el('td', { 'data-label': 'State' }, vm.stateLabel, vm.lease ? el('div', { class: 'lease', text: `Lease: ${vm.lease}` }) : null),
       el('td', { 'data-label': 'Distribution', text: vm.distroLabel }),
       el('td', { 'data-label': 'Size', text: vm.sizeLabel }),
       el('td', { class: 'mono', 'data-label': 'Address', text: (GONE.has(vm.state) ? '' : vm.ssh ?? vm.ipv4) ?? '' }),
-      el('td', { class: 'actions-cell', 'data-label': '' }, deletable ? logs : null, deletable ? remove : null));
+      el('td', { class: 'actions-cell', 'data-label': '' }, powerButtons(vm), deletable ? logs : null, deletable ? remove : null, isLocal() && state.view === 'admin' && vm.lease ? expiryControl(vm) : null));
   }));
 }
 
@@ -354,6 +386,11 @@ const ACTION_WORDS = {
   cancel: 'cancelled',
   retry: 'retried',
   delete: 'asked to delete',
+  stop: 'stopped the VM',
+  start: 'started the VM',
+  reboot: 'rebooted the VM',
+  rebuild: 'asked to rebuild',
+  stop_delayed: 'stop delayed',
   mac_allocated: 'MAC address assigned',
   mac_reserved: 'MAC address reserved',
   mac_released: 'MAC address released',
@@ -367,6 +404,7 @@ const ACTION_WORDS = {
 const STATE_WORDS = {
   provisioning: 'being set up',
   running: 'up and running',
+  stopped: 'stopped',
   failed: 'failed',
   lost: 'gone from the cluster',
   deleting: 'being deleted',
