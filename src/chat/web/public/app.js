@@ -400,6 +400,14 @@ const ACTION_WORDS = {
   delete_delayed: 'delete delayed',
   address_refreshed: 'address refreshed',
   doctor: 'health check',
+  lease_reminder: 'lease reminder sent',
+  lease_expired: 'lease ended: stopped',
+  lease_delete: 'lease over: deleting',
+  renew: 'renewed the lease',
+  renew_requested: 'asked the admins for a renewal',
+  approve_renewal: 'approved a renewal',
+  deny_renewal: 'denied a renewal',
+  set_expiry: 'set the lease end',
 };
 const STATE_WORDS = {
   provisioning: 'being set up',
