@@ -194,6 +194,11 @@ describe('web console in a browser (local mode)', () => {
     expect(await page.locator('#ip-form [data-error-for="name"]').textContent()).toBe('');
 
     const row = page.locator('#vms tbody tr[data-vm="web-e2e"]');
+    // The console log (/vm logs), drawn as text under the table.
+    await row.locator('button[data-action="logs"]').click();
+    await page.locator('#console-log-lines', { hasText: 'cloud-init' }).waitFor();
+    expect(await page.locator('#console-log-title').textContent()).toMatch(/console lines of web-e2e \(allocation [0-9a-f]{8}\)/);
+    expect(await page.locator('#console-log-lines').textContent()).not.toMatch(/\x1b/);
     await row.locator('button[data-action="delete"]').click();
     await row.locator('button[data-action="delete-confirm"]').click();
     const card = page.locator('.card', { has: page.locator('.name', { hasText: 'web-e2e' }) });
