@@ -87,7 +87,16 @@ export class Leases {
     if (!policy || this.closed) return;
     const now = this.ctx.now().getTime();
     let earliest = now + MAX_WAIT_MS;
-    for (const req of await this.ctx.store.requests.list({ states: LEASED_STATES })) {
+    let leased: VmRequest[];
+    try {
+      leased = await this.ctx.store.requests.list({ states: LEASED_STATES });
+    } catch (err) {
+      // The store could not be read (e.g. shutting down): look again after a while rather than never.
+      this.ctx.logger.warn({ err }, 'could not read the leases; the scheduler looks again later');
+      this.arm(RETRY_MS);
+      return;
+    }
+    for (const req of leased) {
       if (!req.lease) continue;
       const plan = leaseSchedule(policy, req.lease, new Date(now));
       const at = plan.due ? now + (opts.afterTick ? RETRY_MS : 0) : plan.nextAt ? Date.parse(plan.nextAt) : earliest;
@@ -126,15 +135,19 @@ export class Leases {
   private async tickOnce(): Promise<void> {
     const policy = this.policy;
     if (!policy || this.closed) return;
-    for (const listed of await this.ctx.store.requests.list({ states: LEASED_STATES })) {
-      if (!listed.lease || this.closed) continue;
-      try {
-        await this.inSeries(listed.id, () => this.doDue(policy, listed.id));
-      } catch (err) {
-        this.ctx.logger.warn({ err, requestId: listed.id }, 'lease action failed; will try again');
+    try {
+      for (const listed of await this.ctx.store.requests.list({ states: LEASED_STATES })) {
+        if (!listed.lease || this.closed) continue;
+        try {
+          await this.inSeries(listed.id, () => this.doDue(policy, listed.id));
+        } catch (err) {
+          this.ctx.logger.warn({ err, requestId: listed.id }, 'lease action failed; will try again');
+        }
       }
+    } finally {
+      // Whatever happened, the next look is set: the schedule never stops.
+      await this.schedule({ afterTick: true });
     }
-    await this.schedule({ afterTick: true });
   }
 
   /**

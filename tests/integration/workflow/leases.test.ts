@@ -185,6 +185,31 @@ describe('the lease timeline', () => {
   });
 });
 
+describe('the lease timeline when Nomad is down', () => {
+  it('the expiry stop waits for the cluster: nothing is recorded or told until the stop is done, then once', async () => {
+    const clock = testClock();
+    const { h, surface, leases } = await leased({ clock });
+    const id = await runningVm(h);
+    clock.set(EXPIRY + DAY_MS);
+    h.sim.control.failRequests('always');
+    await leases.tick();
+    const still = (await h.core.store.requests.get(id))!;
+    expect(still.state).toBe('running');
+    expect(still.lease?.stoppedAt).toBeUndefined();
+    expect(leaseNotices(surface, id)).toEqual([]);
+    expect(await auditActions(h, id)).toContain('stop_failed');
+
+    h.sim.control.failRequests('off');
+    clock.set(EXPIRY + DAY_MS + 3_600_000);
+    await leases.tick();
+    await leases.tick();
+    const stopped = await h.inState(id, 'stopped');
+    // The grace period runs from the actual stop, not from the expiry or the failed try.
+    expect(stopped.lease?.stoppedAt).toBe(iso(EXPIRY + DAY_MS + 3_600_000));
+    expect(leaseNotices(surface, id).map((n) => n.kind)).toEqual(['lease_stopped']);
+  });
+});
+
 describe('Renew', () => {
   it('the first two renewals are immediate; the third goes to the admins (card buttons; a non-admin refused; approve extends)', async () => {
     const clock = testClock();
