@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
 import type { VmRequest } from '../../../src/domain/request.js';
-import { cardActions, memberFailureReason, progressItems, sshCommand, stateLabel, toCard, toSummary } from '../../../src/workflow/cards.js';
+import { cardActions, memberFailureReason, ownerActions, progressItems, sshCommand, stateLabel, toCard, toSummary } from '../../../src/workflow/cards.js';
 
 const config = parseConfig({ nomad: { adapter: 'http' } });
 
@@ -73,6 +73,17 @@ describe('cards', () => {
     expect(cardActions(request({ state: 'running' })).map((a) => a.kind)).toEqual(['delete']);
     expect(cardActions(request({ state: 'deleting' }))).toEqual([]);
     expect(cardActions(request({ state: 'denied' }))).toEqual([]);
+  });
+
+  it('offers Start and Delete on a stopped VM, but no Start when its lease stopped it (Renew starts it)', () => {
+    const stopped = request({ state: 'stopped', stopReason: 'member' });
+    expect(stateLabel(stopped)).toBe('Stopped');
+    expect(cardActions(stopped).map((a) => [a.kind, a.style])).toEqual([['start', 'primary'], ['delete', 'danger']]);
+    expect(ownerActions(stopped).map((a) => a.kind)).toEqual(['start', 'delete']);
+    const lease = { expiresAt: '2026-03-01T00:00:00.000Z', remindersSent: [], renewals: 0, stoppedAt: '2026-03-01T00:00:00.000Z' };
+    const leaseStopped = request({ state: 'stopped', stopReason: 'lease', lease });
+    expect(cardActions(leaseStopped).map((a) => a.kind)).toEqual(['delete']);
+    expect(ownerActions(leaseStopped).map((a) => a.kind)).toEqual(['renew', 'delete']);
   });
 
   it('builds the ssh command, IPv4 first', () => {
