@@ -337,7 +337,8 @@ export class Leases {
    * power.ts). Returns why it could not be started (the lease stays extended: /vm start tries again).
    */
   private async restartIfStoppedForLease(req: VmRequest, by: MemberRef): Promise<string | undefined> {
-    if (req.state !== 'stopped' || !req.lease?.stoppedAt) return undefined;
+    // Only a stop the lease made: a VM its owner or an admin stopped stays stopped.
+    if (req.state !== 'stopped' || req.stopReason !== 'lease') return undefined;
     const started = await this.ops.startVm(req.id, { by });
     return started.ok ? undefined : started.problems.map((p) => p.message).join(' ');
   }

@@ -321,6 +321,29 @@ describe('Renew', () => {
   });
 });
 
+describe('a VM its owner stopped', () => {
+  it('expires without a second stop (the grace period starts), and a renewal leaves it stopped', async () => {
+    const clock = testClock();
+    const { h, surface, leases } = await leased({ clock });
+    const id = await runningVm(h);
+    expect((await h.core.workflow.stop(h.member(), 'lease-vm')).ok).toBe(true);
+    await h.inState(id, 'stopped');
+    clock.set(EXPIRY);
+    await leases.tick();
+    const expired = (await h.core.store.requests.get(id))!;
+    expect(expired).toMatchObject({ state: 'stopped', stopReason: 'member', lease: { stoppedAt: iso(EXPIRY) } });
+    expect(leaseNotices(surface, id).map((n) => n.kind)).toEqual(['lease_stopped']);
+    expect((await h.core.workflow.renew(h.member(), 'lease-vm')).ok).toBe(true);
+    const renewed = (await h.core.store.requests.get(id))!;
+    expect(renewed.state).toBe('stopped');
+    expect(renewed.lease).toMatchObject({ renewals: 1, expiresAt: iso(EXPIRY + 30 * DAY_MS) });
+    expect(renewed.lease?.stoppedAt).toBeUndefined();
+    // Its owner starts it when they want to: the lease no longer holds it.
+    expect((await h.core.workflow.start(h.member(), 'lease-vm')).ok).toBe(true);
+    await h.inState(id, 'running');
+  });
+});
+
 describe('an admin sets the expiry', () => {
   it('any VM, to the end of the given day; the member is told; audited; refused for members, bad and past dates', async () => {
     const clock = testClock();
