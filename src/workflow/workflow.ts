@@ -336,8 +336,9 @@ export class Workflow implements VmWorkflow {
       case 'reboot':
       case 'rebuild':
         if (!this.mayActOn(actor, req)) return problem('forbidden', `"${req.name}" is not your VM: you can only ${kind} your own VMs; ask an admin.`);
-        // Its lease ended: a renewal starts it again (leases.ts), a bare start would outlive the lease.
-        if (kind === 'start' && this.leases.holdsStopped(req)) return problem('wrong_state', `The lease of "${req.name}" has ended: renew it (/vm renew ${req.name}), which starts it again.`);
+        // Its lease ended: a renewal starts it again (leases.ts); a bare start, or a rebuild
+        // (which boots it too), would outlive the lease.
+        if ((kind === 'start' || kind === 'rebuild') && this.leases.holdsStopped(req)) return problem('wrong_state', `The lease of "${req.name}" has ended: renew it (/vm renew ${req.name}), which starts it again.`);
         return this.power.check(kind, req);
       case 'cancel':
         if (!sameMember(req.requester, actor)) return problem('forbidden', 'Only the member who asked for this VM can cancel the request.');

@@ -310,6 +310,10 @@ describe('Renew', () => {
     // A plain start would outlive the lease: only a renewal starts it again.
     const start = await h.core.workflow.start(h.member(), 'lease-vm');
     expect(start.ok || start.problems[0]).toMatchObject({ code: 'wrong_state', message: expect.stringContaining('/vm renew lease-vm') });
+    // Nor would a rebuild, which boots it too.
+    const rebuild = await h.core.workflow.rebuild(h.member(), 'lease-vm');
+    expect(rebuild.ok || rebuild.problems[0]).toMatchObject({ code: 'wrong_state', message: expect.stringContaining('/vm renew lease-vm') });
+    expect((await h.core.store.requests.get(id))?.state).toBe('stopped');
     expect((await h.core.workflow.renew(h.member(), 'lease-vm')).ok).toBe(true);
     const back = await h.inState(id, 'running');
     expect(back.mac).toBe(mac);
