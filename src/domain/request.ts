@@ -65,7 +65,7 @@ export interface VmRequest extends RequestDetails {
   requester: MemberRef;
   /**
    * The requester's groups (Actor.groups) when they asked: their quota's group overrides
-   * (policy.quota.groups), for the admin card. Rows from before migration 6 have none.
+   * (policy.quota.groups), for the admin card. Rows from before migration 5 have none.
    */
   requesterGroups?: string[];
   state: RequestState;

@@ -228,7 +228,7 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    version: 6,
+    version: 5,
     description: "the requester's groups when they asked (their quota's group overrides, shown on the admin card)",
     sql: `
       ALTER TABLE requests ADD COLUMN requester_groups TEXT NOT NULL DEFAULT '[]';

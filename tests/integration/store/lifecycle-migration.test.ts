@@ -96,7 +96,7 @@ describe('migration 4 (the lifecycle columns)', () => {
             lease_stopped_at: null,
             lease_renewal_requested_at: null,
             boot_cause: null,
-            // Migration 6: no groups recorded for rows from before it.
+            // Migration 5: no groups recorded for rows from before it.
             requester_groups: '[]',
           })),
       );
