@@ -44,6 +44,11 @@ describe('opening a store', () => {
     await t.open();
   });
 
+  it('numbers the migrations 1, 2, 3… without a gap (a file at N skips every version up to N)', () => {
+    expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_m, i) => i + 1));
+    expect(LATEST_SCHEMA_VERSION).toBe(MIGRATIONS.length);
+  });
+
   it('applies only the migrations a file lacks, in one go', async () => {
     const extra = [...MIGRATIONS, { version: LATEST_SCHEMA_VERSION + 1, description: 'test', sql: 'CREATE TABLE extra (x INTEGER);' }];
     await withRaw(t.path, (db) => migrate(db));
