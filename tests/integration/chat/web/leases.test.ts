@@ -2,42 +2,24 @@
 // simulated cluster, with an injected clock: the reminder notice carries Renew and Delete now,
 // Renew posted like any action renews, the card and the VMs list show the lease, and an admin
 // sets the expiry (POST /api/vms/<name>/expiry), which a member may not.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../../../src/config/schema.js';
 import { DAY_MS } from '../../../../src/domain/lease.js';
-import { silentLogger } from '../../../../src/log.js';
-import { LOCAL_ADMIN_ID, startWebConsole, type WebConsole } from '../../../../src/chat/web/index.js';
+import { LOCAL_ADMIN_ID } from '../../../../src/chat/web/index.js';
 import { Workflow } from '../../../../src/workflow/workflow.js';
 import type { CardAction, RequestCardView, VmSummaryView } from '../../../../src/workflow/views.js';
-import { TEST_SSH_KEY, startHarness, type Harness } from '../../../support/harness.js';
+import { TEST_SSH_KEY } from '../../../support/harness.js';
+import { get, post, startLocalConsole } from './local-console.js';
 
 const T0 = Date.parse('2027-01-10T09:00:00.000Z');
 const EXPIRY = T0 + 30 * DAY_MS;
 let t = T0;
 
-let h: Harness | undefined;
-let web: WebConsole | undefined;
-afterEach(async () => {
-  await web?.stop();
-  await h?.close();
-  web = undefined;
-  h = undefined;
-});
-
-const post = (console: WebConsole, path: string, body: unknown, as: 'member' | 'admin') =>
-  fetch(new URL(path, console.url), { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Vmbot-As': as }, body: JSON.stringify(body) });
-const get = async <T>(console: WebConsole, path: string): Promise<{ status: number; body: { ok: boolean; value?: T } }> => {
-  const res = await fetch(new URL(path, console.url));
-  return { status: res.status, body: (await res.json()) as { ok: boolean; value?: T } };
-};
-
 describe('web console: leases', () => {
   it('the reminder notice offers Renew and Delete now; Renew renews; the card and the VMs list show the lease; admins set the expiry', async () => {
     t = T0;
     const config = { policy: { lease: { default: '30d', autoRenewals: 2, graceDays: 14 } }, web: { admins: [LOCAL_ADMIN_ID] } } as Partial<ConfigInput>;
-    h = await startHarness({ config, workflow: { now: () => new Date(t) }, sim: { startDelayMs: 20, chunkDelayMs: 5 } });
-    web = await startWebConsole({ workflow: h.core.workflow, store: h.core.store, config: h.config, mode: 'local', host: '127.0.0.1', port: 0, logger: silentLogger, simulated: true });
-    h.core.workflow.attachSurface(web);
+    const { h, web } = await startLocalConsole({ config, workflow: { now: () => new Date(t) }, sim: { startDelayMs: 20, chunkDelayMs: 5 } });
     const form = { name: 'wlease', distro: 'debian-12', size: 'small', login: 'alice', sshKeys: TEST_SSH_KEY, reason: 'course' };
     const id = ((await (await post(web, '/api/requests', form, 'member')).json()) as { value: { requestId: string } }).value.requestId;
     expect((await post(web, `/api/requests/${id}/approve`, {}, 'admin')).status).toBe(200);
@@ -52,7 +34,7 @@ describe('web console: leases', () => {
     if (!(workflow instanceof Workflow)) throw new Error('the harness should run the real Workflow');
     await workflow.leases.tick();
     const notices = await h.waitFor(async () => {
-      const r = await get<Array<{ kind: string; actions?: CardAction[] }>>(web!, '/api/notices?as=member');
+      const r = await get<Array<{ kind: string; actions?: CardAction[] }>>(web, '/api/notices?as=member');
       return r.body.value?.find((n) => n.kind === 'lease_reminder');
     }, { what: 'the reminder notice' });
     expect(notices.actions?.map((a) => [a.kind, a.label, a.requestId])).toEqual([['renew', 'Renew', id], ['delete', 'Delete now', id]]);

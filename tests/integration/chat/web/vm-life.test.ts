@@ -2,37 +2,18 @@
 // cluster: the form's quota refusal on the size field, the pending card's quota line, the up
 // notice's host key fingerprints, and GET /api/logs (the last console lines, the seed token
 // removed; an empty name refused by the API, another member's VM refused by the workflow).
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../../../src/config/schema.js';
-import { silentLogger } from '../../../../src/log.js';
-import { LOCAL_ADMIN_ID, startWebConsole, type WebConsole } from '../../../../src/chat/web/index.js';
+import { LOCAL_ADMIN_ID } from '../../../../src/chat/web/index.js';
 import type { ConsoleLogView, RequestCardView } from '../../../../src/workflow/views.js';
-import { TEST_SSH_KEY, startHarness, type Harness } from '../../../support/harness.js';
-
-let h: Harness | undefined;
-let web: WebConsole | undefined;
-afterEach(async () => {
-  await web?.stop();
-  await h?.close();
-  web = undefined;
-  h = undefined;
-});
+import { TEST_SSH_KEY } from '../../../support/harness.js';
+import { get, post, startLocalConsole } from './local-console.js';
 
 // Default sizes: small 2000 MHz / 2048 MiB, medium 6000 / 4096.
-async function start(): Promise<{ h: Harness; web: WebConsole }> {
-  h = await startHarness({ config: { policy: { quota: { vms: 2, cpu: 8000 } }, web: { admins: [LOCAL_ADMIN_ID] } } as Partial<ConfigInput>, sim: { startDelayMs: 20, chunkDelayMs: 5 } });
-  web = await startWebConsole({ workflow: h.core.workflow, store: h.core.store, config: h.config, mode: 'local', host: '127.0.0.1', port: 0, logger: silentLogger, simulated: true });
-  // As local mode does (src/process.ts): the console is the surface of web members.
-  h.core.workflow.attachSurface(web);
-  return { h, web };
+function start(): ReturnType<typeof startLocalConsole> {
+  return startLocalConsole({ config: { policy: { quota: { vms: 2, cpu: 8000 } }, web: { admins: [LOCAL_ADMIN_ID] } } as Partial<ConfigInput>, sim: { startDelayMs: 20, chunkDelayMs: 5 } });
 }
 
-const post = (console: WebConsole, path: string, body: unknown, as: 'member' | 'admin') =>
-  fetch(new URL(path, console.url), { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Vmbot-As': as }, body: JSON.stringify(body) });
-const get = async <T>(console: WebConsole, path: string): Promise<{ status: number; body: { ok: boolean; value?: T; problems?: Array<{ code: string; message: string; field?: string }> } }> => {
-  const res = await fetch(new URL(path, console.url));
-  return { status: res.status, body: (await res.json()) as { ok: boolean; value?: T } };
-};
 const form = (name: string, size: string) => ({ name, distro: 'debian-12', size, login: 'alice', sshKeys: TEST_SSH_KEY, reason: 'course' });
 
 describe('web console: quotas, host keys, console log', () => {
