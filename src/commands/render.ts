@@ -7,7 +7,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../config/load.js';
-import type { Config } from '../config/schema.js';
+import { nomadClusterConfigs, routeCluster, type Config } from '../config/schema.js';
 import { enumerateMacs, mergeRanges, parseMacRange, rangeContains, tryNormaliseMac, unusableMacReason } from '../domain/mac.js';
 import { problem, VmbotError, type Problem } from '../domain/problem.js';
 import { validateRequest, type ValidRequest } from '../domain/validation.js';
@@ -25,6 +25,7 @@ interface RenderOptions {
   mac?: string;
   out?: string;
   requestId: string;
+  cluster?: string;
 }
 
 /** The files `--out` writes, named as an admin would look for them. */
@@ -81,7 +82,7 @@ async function nextMac(config: Config): Promise<{ mac: string | null; source: st
 }
 
 /** The command-line flag of each validation field, so a problem says what to change. */
-const FLAGS: Readonly<Record<string, string>> = { name: '--name', distro: '--distro', size: '--size', login: '--user', sshKeys: '--ssh-key', mac: '--mac', requestId: '--request-id' };
+const FLAGS: Readonly<Record<string, string>> = { name: '--name', distro: '--distro', size: '--size', login: '--user', sshKeys: '--ssh-key', mac: '--mac', requestId: '--request-id', cluster: '--cluster' };
 
 const FIELD_ORDER = Object.keys(FLAGS);
 
@@ -102,19 +103,32 @@ async function render(opts: RenderOptions, cmd: Command): Promise<number> {
     throw err;
   }
 
+  // The cluster approval would choose (nomad.routes), unless --cluster names one: its job
+  // prefix and datacenters go into the job, as they would for a real request.
+  const distroName = opts.distro ?? config.distros[0]!.name;
+  const sizeName = opts.size ?? config.sizes[0]!.name;
+  const clusters = nomadClusterConfigs(config.nomad);
+  const clusterName = opts.cluster ?? routeCluster(config.nomad.routes, clusters.map((c) => c.name), { distro: distroName, size: sizeName });
+  const cluster = clusters.find((c) => c.name === clusterName);
+  if (!cluster) {
+    printProblems([problem('config_invalid', `There is no cluster ${JSON.stringify(clusterName)}: name one of ${clusters.map((c) => c.name).join(', ')} (nomad.clusters).`, 'cluster')]);
+    return 1;
+  }
+  if (clusters.length > 1) process.stderr.write(`cluster ${cluster.name}${opts.cluster ? '' : ' (chosen by nomad.routes, as approval would)'}\n`);
+
   const keyArgs = await Promise.all((opts.sshKey ?? []).map(readKeyArgument));
   const keys = keyArgs.flatMap((k) => ('text' in k ? [k.text] : [])).join('\n');
   const checked = validateRequest(
     {
       name: opts.name ?? '',
       // Defaults: the first entry of the catalogue, as the request form preselects it.
-      distro: opts.distro ?? config.distros[0]!.name,
-      size: opts.size ?? config.sizes[0]!.name,
+      distro: distroName,
+      size: sizeName,
       login: opts.user ?? '',
       sshKeys: keys,
       reason: 'vmbot render (dry run)',
     },
-    { distros: config.distros, sizes: config.sizes, jobPrefix: config.nomad.jobPrefix },
+    { distros: config.distros, sizes: config.sizes, jobPrefix: cluster.jobPrefix },
   );
   // An unreadable --ssh-key file replaces what validation says about the (missing) keys.
   const keyProblems = keyArgs.flatMap((k) => ('problem' in k ? [k.problem] : []));
@@ -167,7 +181,7 @@ async function render(opts: RenderOptions, cmd: Command): Promise<number> {
           mac,
           seedUrl: dryRunSeedUrl(config, request.name),
         },
-        config.nomad,
+        cluster,
       ),
     );
   } catch (err) {
@@ -205,6 +219,7 @@ export function registerRenderCommand(program: Command): void {
     .option('--mac <mac>', 'MAC to render with (default: the one the pool would hand out next)')
     .option('--out <dir>', `write ${Object.values(OUTPUT_FILES).join(', ')} into this folder instead of printing them`)
     .option('--request-id <id>', 'request ID for meta vmbot_request and instance-id', 'dry-run')
+    .option('--cluster <name>', 'cluster of nomad.clusters to render for (default: the one nomad.routes choose, as approval does)')
     .action(async (opts: RenderOptions, cmd: Command) => {
       process.exitCode = await render(opts, cmd);
     });

@@ -9,13 +9,14 @@ import { Command } from 'commander';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { registerIpCommand } from '../../../src/commands/ip.js';
 import { registerNomadCommands } from '../../../src/commands/nomad.js';
+import { registerRenderCommand } from '../../../src/commands/render.js';
 import { addPoolSyncSubcommand } from '../../../src/commands/pool-sync.js';
 import { summarizeConfig } from '../../../src/commands/config.js';
 import { parseConfig } from '../../../src/config/load.js';
 import { checkNomad } from '../../../src/nomad/check.js';
 import { createHttpNomad } from '../../../src/nomad/http/adapter.js';
 import { startSimCluster, type SimCluster } from '../../../src/nomad/sim/index.js';
-import { harnessConfigInput, startHarness, type Harness } from '../../support/harness.js';
+import { TEST_SSH_KEY, harnessConfigInput, startHarness, type Harness } from '../../support/harness.js';
 import { vmJobHcl } from '../nomad/support.js';
 
 let rack1: SimCluster;
@@ -56,11 +57,15 @@ async function run(args: string[]): Promise<{ out: string; err: string; exitCode
   vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
   vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
   const io = { out: (t: string) => void out.push(t), err: (t: string) => void err.push(t) };
+  // `vmbot render` writes its files and notes straight to the streams.
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (out.push(String(chunk)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (err.push(String(chunk)), true));
   process.exitCode = undefined;
   const program = new Command('vmbot').option('-c, --config <path>').exitOverride();
   registerIpCommand(program);
   registerNomadCommands(program, io);
   addPoolSyncSubcommand(program.command('pool'), io);
+  registerRenderCommand(program);
   await program.parseAsync(['node', 'vmbot', '-c', configPath, ...args]);
   const exitCode = process.exitCode as number | undefined;
   vi.restoreAllMocks();
@@ -124,6 +129,19 @@ describe('commands on two clusters', () => {
     expect(lines.every((l) => l.startsWith('rack1: ') || l.startsWith('rack2: '))).toBe(true);
     const steps = await checkNomad(h.config, {});
     expect(steps.map((s) => s.name)).toEqual(['rack1: dns', 'rack1: tcp', 'rack1: nomad api', 'rack1: nomad token', 'rack2: dns', 'rack2: tcp', 'rack2: nomad api', 'rack2: nomad token']);
+  });
+
+  it('render renders for the cluster the routes choose (its job prefix), or the one --cluster names', async () => {
+    const args = ['render', '--name', 'web1', '--user', 'alice', '--ssh-key', TEST_SSH_KEY, '--mac', '52:54:84:ba:49:30'];
+    const routed = await run([...args, '--size', 'large']);
+    expect(routed.exitCode ?? 0).toBe(0);
+    expect(routed.err).toContain('cluster rack2 (chosen by nomad.routes, as approval would)');
+    expect(routed.out).toMatch(/job "rack2-web1"/);
+    const named = await run([...args, '--size', 'large', '--cluster', 'rack1']);
+    expect(named.out).toMatch(/job "uservm-web1"/);
+    const unknown = await run([...args, '--cluster', 'rack9']);
+    expect(unknown.exitCode).toBe(1);
+    expect(unknown.err).toContain('cluster (--cluster): There is no cluster "rack9": name one of rack1, rack2');
   });
 
   it('config check lists the clusters and the routes', () => {
