@@ -91,7 +91,8 @@ function send(res: ServerResponse, status: number, body: unknown, index?: number
   else res.writeHead(status, { ...headers, 'Content-Type': 'application/json' }).end(JSON.stringify(body));
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
+/** The raw body, refused past MAX_BODY as Nomad's agent does. */
+async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -99,29 +100,25 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
     if (size > MAX_BODY) throw new HttpError(413, 'Request body too large');
     chunks.push(chunk);
   }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch (err) {
-    throw new HttpError(400, `failed to decode request body: ${(err as Error).message}`);
-  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Like readJson, but an empty body is allowed (undefined), as Go's decoder sees io.EOF. */
-async function readOptionalJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY) throw new HttpError(413, 'Request body too large');
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (text.trim() === '') return undefined;
+function decodeJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
     throw new HttpError(400, `failed to decode request body: ${(err as Error).message}`);
   }
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  return decodeJson(await readBody(req));
+}
+
+/** Like readJson, but an empty body is allowed (undefined), as Go's decoder sees io.EOF. */
+async function readOptionalJson(req: IncomingMessage): Promise<unknown> {
+  const text = await readBody(req);
+  return text.trim() === '' ? undefined : decodeJson(text);
 }
 
 /** The body of an allocation restart: {"TaskName"?: string, "AllTasks"?: bool}, decoded like Go's json. */

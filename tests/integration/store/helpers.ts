@@ -1,6 +1,7 @@
 // Shared by the store tests: a store on a real SQLite file in a fresh temp dir.
 import { join } from 'node:path';
 import type { MemberRef } from '../../../src/domain/request.js';
+import { Db } from '../../../src/store/db.js';
 import { openStore, type OpenStoreOptions, type NewRequest, type Store } from '../../../src/store/index.js';
 import { makeTempDir } from '../../support/tmp.js';
 
@@ -39,4 +40,14 @@ export async function makeTestDb(prefix = 'store'): Promise<TestDb> {
       await tmp.cleanup();
     },
   };
+}
+
+/** The raw database file, for tests that set up or inspect what the store API would not write. */
+export async function withRaw<T>(path: string, work: (db: Db) => Promise<T>): Promise<T> {
+  const db = await Db.open(path);
+  try {
+    return await work(db);
+  } finally {
+    await db.close();
+  }
 }

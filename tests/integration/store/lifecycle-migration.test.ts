@@ -4,24 +4,15 @@
 // readable and writable through the store.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { REQUEST_STATES } from '../../../src/domain/states.js';
-import { Db, type Row } from '../../../src/store/db.js';
+import type { Row } from '../../../src/store/db.js';
 import { MIGRATIONS, migrate } from '../../../src/store/migrations.js';
-import { alice, makeTestDb, newRequest, type TestDb } from './helpers.js';
+import { alice, makeTestDb, newRequest, withRaw, type TestDb } from './helpers.js';
 
 let t: TestDb;
 beforeEach(async () => {
   t = await makeTestDb('migration4');
 });
 afterEach(() => t.cleanup());
-
-async function withRaw<T>(path: string, work: (db: Db) => Promise<T>): Promise<T> {
-  const db = await Db.open(path);
-  try {
-    return await work(db);
-  } finally {
-    await db.close();
-  }
-}
 
 /** The states a version-3 file can hold: every state but the new one. */
 const V3_STATES = REQUEST_STATES.filter((s) => s !== 'stopped');

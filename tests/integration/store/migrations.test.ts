@@ -1,24 +1,14 @@
 import { access } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NAME_HOLDING_STATES, PROGRESS_STEPS, REQUEST_STATES, TRANSITIONS } from '../../../src/domain/states.js';
-import { Db } from '../../../src/store/db.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, migrate } from '../../../src/store/migrations.js';
-import { makeTestDb, type TestDb } from './helpers.js';
+import { makeTestDb, withRaw, type TestDb } from './helpers.js';
 
 let t: TestDb;
 beforeEach(async () => {
   t = await makeTestDb('migrations');
 });
 afterEach(() => t.cleanup());
-
-async function withRaw<T>(path: string, work: (db: Db) => Promise<T>): Promise<T> {
-  const db = await Db.open(path);
-  try {
-    return await work(db);
-  } finally {
-    await db.close();
-  }
-}
 
 describe('opening a store', () => {
   it('creates the parent folders and the file, in WAL mode with foreign keys on', async () => {
