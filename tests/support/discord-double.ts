@@ -734,6 +734,18 @@ export class DiscordDouble {
       authorizing_integration_owners: { '0': this.opts.guildId },
       ...fields,
     });
+    if (channel?.type === 1) {
+      // A press in the bot's DM with the member, as Discord sends it: no guild and no member
+      // (so no roles), the user at the top level, the interaction context BOT_DM (1).
+      delete payload.guild_id;
+      delete payload.guild;
+      delete payload.member;
+      Object.assign(payload, {
+        user: { ...(fixtureMember.user as object), id: member.id, username: member.username, global_name: member.username },
+        channel: { id: channelId, type: 1, recipients: [{ id: member.id, username: member.username }] },
+        context: 1,
+      });
+    }
     this.dispatch(ws, 'INTERACTION_CREATE', payload);
     this.changed();
     return interaction;
