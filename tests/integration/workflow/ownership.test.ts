@@ -86,7 +86,10 @@ describe('deleting never touches a job vmbot does not own', () => {
     const mac = running.mac!;
     // An admin re-registers the job by hand (same id, same MAC, no meta).
     await h.core.nomad.submitJob(handMadeHcl('uservm-swap', mac));
-    await h.waitFor(() => h!.sim.control.jobs().find((j) => j.id === 'uservm-swap' && j.meta.vmbot_request === undefined && j.status === 'running'), { what: 'the hand-made job running' });
+    // The job reads `running` while our replaced allocation is still stopping, so wait for
+    // the hand-made job's own allocation to run, not for the job's status.
+    await h.waitFor(() => h!.sim.control.jobs().find((j) => j.id === 'uservm-swap' && j.meta.vmbot_request === undefined), { what: 'the hand-made job registered' });
+    await h.waitFor(() => h!.sim.control.allocations('uservm-swap').find((a) => a.ID !== running.allocId && a.ClientStatus === 'running'), { what: 'the hand-made allocation running' });
 
     expect((await h.core.workflow.delete(h.member(), 'swap')).ok).toBe(true);
     await h.inState(id, 'deleted');
@@ -125,13 +128,13 @@ describe('deleting never touches a job vmbot does not own', () => {
   it('a job carrying another request’s vmbot_request is left alone too', async () => {
     h = await startHarness();
     const id = await approveNew(h, 'other');
-    await h.inState(id, 'running');
+    const running = await h.inState(id, 'running');
     // Re-register vmbot's own job under a different request id (as a restored backup might).
     const job = h.sim.control.jobs().find((j) => j.id === 'uservm-other')!;
     expect(job.meta.vmbot_request).toBe(id);
     const replaced = handMadeHcl('uservm-other', '52:54:84:ba:49:44').replace('datacenters = ["aperture"]', 'datacenters = ["aperture"]\n  meta {\n    vmbot_request = "someone-else"\n  }');
     await h.core.nomad.submitJob(replaced);
-    await h.waitFor(() => h!.sim.control.jobs().find((j) => j.id === 'uservm-other' && j.meta.vmbot_request === 'someone-else' && j.status === 'running'), { what: 'the replaced job running' });
+    await h.waitFor(() => h!.sim.control.allocations('uservm-other').find((a) => a.ID !== running.allocId && a.ClientStatus === 'running'), { what: 'the replaced job’s allocation running' });
 
     expect((await h.core.workflow.delete(h.admin(), 'other')).ok).toBe(true);
     await h.inState(id, 'deleted');
