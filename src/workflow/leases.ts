@@ -13,16 +13,25 @@ import { fail, ok, problem, type Problem, type Result } from '../domain/problem.
 import type { Actor, MemberRef, VmRequest } from '../domain/request.js';
 import type { RequestState } from '../domain/states.js';
 import { DAY_MS, leaseAtApproval, leaseSchedule, recordDone, renewalIsAutomatic, renewLease, setLeaseExpiry, termEnd, type LeaseDue, type LeasePolicy, type LeaseRecord } from '../domain/lease.js';
+import type { JobInfo } from '../nomad/port.js';
 import type { RequestPatch } from '../store/types.js';
 import { sameMember } from './authz.js';
 import { actionFor, LEASED_STATES, stateLabel } from './cards.js';
 import { SYSTEM, type WorkflowContext } from './context.js';
+import { notOursDetail, ownedBy } from './deploy-policy.js';
+import { nomadTarget } from './nomad-target.js';
 import type { CardAction } from './views.js';
 
 /** The longest the scheduler sleeps before looking at the store again. */
 export const MAX_WAIT_MS = 3_600_000;
 /** A due action that could not be done now (Nomad down, the VM still provisioning) is tried again after this. */
 export const RETRY_MS = 60_000;
+
+/**
+ * The failure code of a VM whose lease ended while its job under its job id was not vmbot's
+ * (replaced by hand): the expiry left the job running and moved the VM to `lost`.
+ */
+export const JOB_NOT_OURS = 'job_not_ours';
 
 /** States a lease's grace deletion moves to `deleting` from (everything leased but a VM still being made). */
 const GRACE_DELETABLE: readonly RequestState[] = ['running', 'stopped', 'failed', 'lost'];
@@ -194,21 +203,67 @@ export class Leases {
    * At expiry: a running VM is stopped (power.ts; job kept, MAC and files kept); one already
    * stopped, failed or lost has nothing to stop. Then the stop is recorded (the grace period
    * runs from now) and the member told. A VM still being made waits until it settles.
+   *
+   * A running VM whose job under its job id is not vmbot's (an admin replaced it by hand) is
+   * not stopped: vmbot never stops a job it did not make, and trying again every minute
+   * would change nothing. It moves to `lost` instead (what the liveness check decides for
+   * the same finding) with the reason as its failure, which the admin card shows; from there
+   * the expiry is recorded and told like any other, once, and the grace deletion leaves the
+   * job alone as every deletion does. Both steps are in the store, so a restart between
+   * them finishes the second and never repeats the first.
    */
   private async stopForLease(policy: LeasePolicy, req: VmRequest, lease: LeaseRecord, now: Date): Promise<boolean> {
     const { store, notifier } = this.ctx;
     if (req.state === 'approved' || req.state === 'provisioning') return false;
     if (req.state === 'running') {
-      await this.ops.stopVm(req.id, { by: SYSTEM, reason: 'lease' });
-      const after = await store.requests.get(req.id);
-      if (after?.state !== 'stopped') return false;
+      const foreign = await this.foreignJob(req);
+      if (foreign) {
+        if (!(await this.leaveForeignJob(req, lease, foreign))) return false;
+      } else {
+        await this.ops.stopVm(req.id, { by: SYSTEM, reason: 'lease' });
+        const after = await store.requests.get(req.id);
+        if (after?.state !== 'stopped') return false;
+      }
     }
     const done = recordDone(lease, { kind: 'stop' }, now);
     const recorded = await store.requests.update(req.id, ['stopped', 'failed', 'lost'], { lease: done });
     if (!recorded) return false;
-    await store.audit.append({ actor: SYSTEM, action: 'lease_expired', requestId: req.id, vmName: req.name, detail: `expired ${lease.expiresAt}; deleted after ${policy.graceDays} days unless renewed` });
+    const jobKept = recorded.state === 'lost' && recorded.failure?.code === JOB_NOT_OURS;
+    const what = jobKept ? 'its job is not vmbot\'s and was left running' : null;
+    await store.audit.append({ actor: SYSTEM, action: 'lease_expired', requestId: req.id, vmName: req.name, detail: [`expired ${lease.expiresAt}`, what, `deleted after ${policy.graceDays} days unless renewed`].filter(Boolean).join('; ') });
     const deleteAt = new Date(now.getTime() + policy.graceDays * DAY_MS).toISOString();
-    await notifier.notify(req.requester, { kind: 'lease_stopped', requestId: req.id, name: req.name, deleteAt, actions: leaseNoticeActions(req.id) });
+    await notifier.notify(req.requester, { kind: jobKept ? 'lease_job_kept' : 'lease_stopped', requestId: req.id, name: req.name, deleteAt, actions: leaseNoticeActions(req.id) });
+    return true;
+  }
+
+  /**
+   * The job under the VM's job id when it is not this request's (meta.vmbot_request missing
+   * or another id). Undefined when it is ours, gone, or Nomad cannot be asked: then the stop
+   * goes ahead as usual (power.ts asks again, and a Nomad error is retried as before).
+   */
+  private async foreignJob(req: VmRequest): Promise<JobInfo | undefined> {
+    if (!req.jobId) return undefined;
+    try {
+      const job = await nomadTarget(this.ctx, req).nomad.getJob(req.jobId);
+      return job && !ownedBy(job, req.id) ? job : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** running → lost, the hand-made job untouched; one `job_not_ours` row says it was left running. */
+  private async leaveForeignJob(req: VmRequest, lease: LeaseRecord, job: JobInfo): Promise<boolean> {
+    const skipped = notOursDetail(req.jobId!, job);
+    const owner = job.meta.vmbot_request ? `it carries meta.vmbot_request ${job.meta.vmbot_request}` : 'it has no meta.vmbot_request';
+    const message = `The lease ended ${day(lease.expiresAt)}, but the Nomad job ${req.jobId} under this VM's job id is not the one vmbot made for it (${owner}), so vmbot did not stop it and left it running. vmbot no longer manages this VM; deleting it removes vmbot's record only.`;
+    const lost = await this.ctx.store.requests.transition(req.id, 'running', 'lost', { failure: { code: JOB_NOT_OURS, message } }, {
+      actor: SYSTEM,
+      action: 'state:running->lost',
+      detail: `lease expired ${lease.expiresAt}: ${skipped}`,
+    });
+    if (!lost) return false;
+    this.ctx.logger.warn({ requestId: req.id, jobId: req.jobId }, `lease expired: ${skipped}`);
+    await this.ctx.store.audit.append({ actor: SYSTEM, action: 'job_not_ours', requestId: req.id, vmName: req.name, detail: `${skipped} (lease expired ${lease.expiresAt}; not stopped)` });
     return true;
   }
 

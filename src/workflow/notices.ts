@@ -67,6 +67,9 @@ export function noticeWording(notice: MemberNotice): Wording {
       return [t('The lease of your VM '), name, t(' ends '), when(notice.expiresAt), t('. Then it is stopped, and deleted some days later. Press Renew to keep it, or Delete now if you are done with it.')];
     case 'lease_stopped':
       return [t('The lease of your VM '), name, t(' has ended, so it was stopped (its name and address are kept). It will be deleted on '), when(notice.deleteAt), t(' unless you renew it: Renew starts it again, on a fresh disk from the image.')];
+    case 'lease_job_kept':
+      // Said to the member: no Nomad terms beyond "job", no admin instructions (the admin card has them).
+      return [t('The lease of your VM '), name, t(' has ended, but it was not stopped: its job on the cluster was replaced by one vmbot did not make, and vmbot never stops a job it did not make. The admins have been told. vmbot no longer manages it; it will be removed from your VMs on '), when(notice.deleteAt), t(' unless you renew it (the other job is left running either way).')];
     case 'lease_deleting':
       return [t('The lease of your VM '), name, t(' ended '), when(notice.expiresAt), t(' and it was not renewed, so it is being deleted now.')];
     case 'renewed': {

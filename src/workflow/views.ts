@@ -140,6 +140,8 @@ export type MemberNotice = (
   // Leases (workflow/leases.ts); expiresAt/deleteAt are ISO times.
   | { kind: 'lease_reminder'; requestId: string; name: string; expiresAt: string }
   | { kind: 'lease_stopped'; requestId: string; name: string; deleteAt: string }
+  /** The lease ended, but the VM's job under its job id is not vmbot's (replaced by hand): left running, the VM lost. */
+  | { kind: 'lease_job_kept'; requestId: string; name: string; deleteAt: string }
   | { kind: 'lease_deleting'; requestId: string; name: string; expiresAt: string }
   | { kind: 'renewed'; requestId: string; name: string; expiresAt: string; by?: MemberRef; /** Stopped for its lease and could not be started again: why. */ notStarted?: string }
   | { kind: 'renewal_requested'; requestId: string; name: string; expiresAt: string }
