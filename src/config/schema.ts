@@ -196,6 +196,10 @@ export const configSchema = z
         ipTimeout: durationSchema.default(600_000),
         /** How often the watcher polls the console log. */
         pollInterval: durationSchema.default(2_000),
+        /** How long the up notice waits for the SSH host keys once the address is in. */
+        hostKeyWait: durationSchema.default(5_000),
+        /** Up without its host keys: how long the console is still read for them (then one follow-up notice). */
+        hostKeysTimeout: durationSchema.default(600_000),
         ssh: nomadSshSchema.optional(),
         http: nomadHttpSchema.optional(),
         sim: nomadSimSchema.prefault({}),

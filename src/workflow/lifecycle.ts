@@ -104,6 +104,11 @@ export class Lifecycle {
     return this.liveness.start();
   }
 
+  /** After a restart: running VMs still inside their window for late host keys are read for them again. */
+  resumeHostKeys(): Promise<void> {
+    return this.boot.resumeHostKeys();
+  }
+
   checkRunning(): Promise<void> {
     return this.liveness.checkRunning();
   }

@@ -56,6 +56,9 @@ export function noticeWording(notice: MemberNotice): Wording {
       out.push(...hostKeyWording(notice.name, notice.hostKeys));
       return out;
     }
+    case 'host_keys':
+      // The follow-up to an up notice that said the keys were not on the console yet.
+      return [t('Host keys of '), name, t(': the guest has now printed them.'), ...hostKeyWording(notice.name, notice.hostKeys)];
     case 'deleted':
       return [t('Your VM '), name, t(' was deleted.')];
     case 'lost':
@@ -104,7 +107,7 @@ function hostKeysChanged(after: BootCause, address: string | undefined): Wording
 
 function hostKeyWording(name: string, keys: HostKeysView | undefined): Wording {
   if (!keys || (keys.fingerprints.length === 0 && keys.knownHosts.length === 0)) {
-    return [t('\nIts SSH host keys were not on the console yet: '), { code: `/vm logs ${name}` }, t(' shows them once the guest has printed them.')];
+    return [t('\nIts SSH host keys were not on the console yet: '), { code: `/vm logs ${name}` }, t(' shows them once the guest has printed them, and I will send them here if they appear soon.')];
   }
   const out: Wording = [];
   if (keys.fingerprints.length > 0) {

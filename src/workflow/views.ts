@@ -133,6 +133,8 @@ export type MemberNotice = (
       /** Why a VM that ran before booted again on a fresh disk (so its host keys changed); absent on its first boot. */
       after?: BootCause;
     }
+  /** The host keys of a VM whose up notice went out without them (cloud-init's final stage printed them later). */
+  | { kind: 'host_keys'; requestId: string; name: string; hostKeys: HostKeysView }
   | { kind: 'deleted'; requestId: string; name: string }
   | { kind: 'lost'; requestId: string; name: string }
   // Power (workflow/power.ts): Nomad replaced a running VM's allocation on another node (a fresh disk).

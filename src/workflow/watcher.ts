@@ -3,6 +3,11 @@
 // already being polled, and at most `maxConcurrent` polls run at once, so 50 VMs do not
 // open 50 log channels on the SSH adapter. Logs are read incrementally by byte offset and
 // the offset is persisted (via onProgress) so a restart continues where it stopped.
+//
+// A VM reported up without its SSH host keys (cloud-init prints them in its final stage,
+// which package installs or runcmd can hold up for minutes) stays watched for them alone
+// until hostKeysTimeoutMs (see followKeys): its polls share the same read limit, queue after
+// the VMs still booting, and come every KEYS_POLL_EVERY ticks.
 import type { Logger } from '../log.js';
 import { Limit } from '../domain/limit.js';
 import { ConsoleScanner } from '../domain/ciinfo.js';
@@ -40,6 +45,22 @@ export interface WatcherEvents {
   /** The address, with the SSH host keys the guest printed (undefined: none seen within hostKeyWaitMs). */
   onAddress(requestId: string, address: { ipv4?: string; ipv6: string[] }, hostKeys?: HostKeys): Promise<void>;
   onFailure(requestId: string, failure: { code: 'task_failed' | 'ip_timeout'; message: string; consoleTail?: string[] }): Promise<void>;
+  /** The host keys of a VM reported up without them, read from the allocation it was up on. At most once per watch. */
+  onLateHostKeys?(requestId: string, allocId: string, hostKeys: HostKeys): Promise<void>;
+  /** The host keys did not show by the follow-up's deadline (or the allocation ended first): the watch is over. */
+  onHostKeysMissing?(requestId: string, why: 'deadline' | 'allocation_ended'): Promise<void>;
+}
+
+/** A VM already up without host keys whose console is still read for them (after a restart, from the store). */
+export interface KeysTarget {
+  requestId: string;
+  jobId: string;
+  mac: string;
+  /** The allocation the VM was up on: the keys of any other one are not this boot's. */
+  allocId: string;
+  logOffset: number;
+  /** How long from now the keys may still come. */
+  timeoutMs: number;
 }
 
 export interface WatcherOptions {
@@ -54,7 +75,15 @@ export interface WatcherOptions {
   newScanner?: (mac: string) => Scanner;
   /** How long the address waits for the host keys (default HOST_KEY_WAIT_MS). */
   hostKeyWaitMs?: number;
+  /**
+   * Up without host keys: how long the console is still read for them (0 or absent: not at
+   * all). Needs events.onLateHostKeys.
+   */
+  hostKeysTimeoutMs?: number;
 }
+
+/** A watch for late host keys polls on every this many ticks: the keys are seconds to minutes late, and booting VMs need the reads more. */
+export const KEYS_POLL_EVERY = 5;
 
 /**
  * How long an address found without the SSH host keys waits for them before the VM is
@@ -81,6 +110,14 @@ interface Watched {
   deadline: number;
   busy: boolean;
   done: boolean;
+  /** Up without its host keys: only the keys are still read, until this deadline. */
+  keys?: {
+    deadline: number;
+    /** When the fingerprints were first seen without the keys block (which follows at once). */
+    partialAt?: number;
+    /** Ticks left until the next poll. */
+    skip: number;
+  };
 }
 
 /**
@@ -172,9 +209,12 @@ export class Watcher {
     return this.watched.has(requestId);
   }
 
-  /** Starts (or keeps) watching a VM. The ip timeout counts from now. */
+  /** Starts (or keeps) watching a VM. The ip timeout counts from now. A new boot replaces a wait for late host keys. */
   watch(target: WatchTarget): void {
-    if (this.closed || this.watched.has(target.requestId)) return;
+    if (this.closed) return;
+    const current = this.watched.get(target.requestId);
+    if (current && !current.keys) return;
+    if (current) this.unwatch(target.requestId);
     this.watched.set(target.requestId, {
       target,
       allocId: target.allocId,
@@ -188,6 +228,35 @@ export class Watcher {
       done: false,
     });
     this.schedule(0);
+  }
+
+  /**
+   * Reads a VM that is already up for its host keys alone, until target.deadline (a restart
+   * during the follow-up window: the boot watch has ended, the store says where it was).
+   */
+  followKeys(target: KeysTarget): void {
+    if (this.closed || this.watched.has(target.requestId) || !this.opts.events.onLateHostKeys) return;
+    const offset = resumeOffset(target.logOffset);
+    const deadline = this.now() + target.timeoutMs;
+    this.watched.set(target.requestId, {
+      target: { requestId: target.requestId, jobId: target.jobId, mac: target.mac, allocId: target.allocId, logOffset: target.logOffset, progress: 'address' },
+      allocId: target.allocId,
+      offset,
+      lineStart: offset,
+      scanner: this.newScanner(target.mac),
+      hostKeys: new ConsoleText(),
+      progress: PROGRESS_STEPS.indexOf('address'),
+      deadline,
+      busy: false,
+      done: false,
+      keys: { deadline, skip: 0 },
+    });
+    this.schedule(0);
+  }
+
+  /** Whether a VM is watched for its late host keys only (it is up). */
+  isFollowingKeys(requestId: string): boolean {
+    return this.watched.get(requestId)?.keys !== undefined;
   }
 
   unwatch(requestId: string): void {
@@ -214,8 +283,12 @@ export class Watcher {
   }
 
   private tick(): void {
-    for (const w of this.watched.values()) {
+    // VMs still booting queue for the read limit first; the waits for late keys after them.
+    const booting = [...this.watched.values()].filter((w) => !w.keys);
+    const following = [...this.watched.values()].filter((w) => w.keys && w.keys.skip-- <= 0);
+    for (const w of [...booting, ...following]) {
       if (w.busy) continue;
+      if (w.keys) w.keys.skip = KEYS_POLL_EVERY - 1;
       w.busy = true;
       // A poll still waiting for its turn when the VM is unwatched (or at close) finds it done and returns.
       const p = this.reads
@@ -249,6 +322,7 @@ export class Watcher {
   /** One look at one VM: its allocations, then new console output. */
   private async poll(w: Watched): Promise<void> {
     if (w.done) return;
+    if (w.keys) return this.pollKeys(w, w.keys);
     const { nomad, events } = this.opts;
     const id = w.target.requestId;
     if (w.addressAt !== undefined && this.now() - w.addressAt >= this.hostKeyWaitMs) {
@@ -320,6 +394,58 @@ export class Watcher {
     const address = w.scanner.address;
     if (!address) return;
     const hostKeys = w.hostKeys.result;
-    await this.finish(w, () => this.opts.events.onAddress(w.target.requestId, address, hostKeys));
+    const timeout = this.opts.hostKeysTimeoutMs ?? 0;
+    if (hostKeys?.fingerprints.length || timeout <= 0 || !this.opts.events.onLateHostKeys || !w.allocId) {
+      await this.finish(w, () => this.opts.events.onAddress(w.target.requestId, address, hostKeys));
+      return;
+    }
+    // Up now (the address is what the member waits for), and the console still read for the keys.
+    w.keys = { deadline: this.now() + timeout, skip: KEYS_POLL_EVERY - 1 };
+    await this.opts.events.onAddress(w.target.requestId, address, hostKeys);
+  }
+
+  /** A look at a VM that is up, for its host keys alone: on the same allocation, until the deadline. */
+  private async pollKeys(w: Watched, keys: NonNullable<Watched['keys']>): Promise<void> {
+    const { nomad, events } = this.opts;
+    const id = w.target.requestId;
+    if (await this.sendKeysIfReady(w, keys)) return;
+    if (this.now() > keys.deadline) {
+      await this.finish(w, async () => events.onHostKeysMissing?.(id, 'deadline'));
+      return;
+    }
+    const alloc = (await nomad.listAllocations(w.target.jobId)).find((a) => a.id === w.allocId);
+    if (w.done) return;
+    // Gone, ended or replaced: whatever a new allocation prints belongs to its own boot (liveness follows it).
+    if (!alloc || TERMINAL.has(alloc.clientStatus) || alloc.nextAllocation) {
+      await this.finish(w, async () => events.onHostKeysMissing?.(id, 'allocation_ended'));
+      return;
+    }
+    if (alloc.clientStatus !== 'running') return; // an in-place restart: the next boot may still print them
+    let chunk;
+    try {
+      chunk = await nomad.readLogs(alloc.id, VM_TASK_NAME, w.offset);
+    } catch (err) {
+      if (err instanceof NomadError && (err.code === 'task_not_started' || err.code === 'not_found')) return;
+      throw err;
+    }
+    if (w.done || chunk.data.length === 0) return;
+    w.hostKeys.push(chunk.data);
+    w.offset = chunk.nextOffset;
+    await this.sendKeysIfReady(w, keys);
+  }
+
+  /**
+   * Hands the keys over once both blocks are in, or the fingerprints alone once the keys
+   * block has had hostKeyWaitMs to follow (or the deadline came). True: the watch is over.
+   */
+  private async sendKeysIfReady(w: Watched, keys: NonNullable<Watched['keys']>): Promise<boolean> {
+    const found = w.hostKeys.result;
+    if (!found?.fingerprints.length || !w.allocId) return false;
+    keys.partialAt ??= this.now();
+    const ready = w.hostKeys.complete || this.now() - keys.partialAt >= this.hostKeyWaitMs || this.now() > keys.deadline;
+    if (!ready) return false;
+    const allocId = w.allocId;
+    await this.finish(w, () => this.opts.events.onLateHostKeys!(w.target.requestId, allocId, found));
+    return true;
   }
 }

@@ -259,6 +259,8 @@ export class Workflow implements VmWorkflow {
     }
     // A stop cut short by the restart (state stopped, job still running) is finished.
     await this.power.resume();
+    // VMs that went up without their host keys shortly before: still read for them (one follow-up notice).
+    await this.lifecycle.resumeHostKeys();
     // Lease timers come from the store: whatever fell due while vmbot was down is done now.
     await this.leases.schedule();
   }

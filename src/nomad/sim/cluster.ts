@@ -3,7 +3,7 @@
 // them all); nothing here knows about HTTP.
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { bootText, firmwareText, splitChunks } from './console.js';
+import { bootParts, firmwareText, splitChunks } from './console.js';
 import { gatewayOf, staticLease, type Subnet } from './dhcp.js';
 import { generateHostKeys, type SimHostKey } from './hostkeys.js';
 import { taskMacs } from './jobspec.js';
@@ -120,6 +120,11 @@ export class SimClusterState {
   private readonly failNext: { jobId?: string; message: string }[] = [];
   private readonly silent = new Set<string>();
   private allSilent = false;
+  /** Jobs (or all, `true`) whose boots stop in cloud-init's final stage before the host keys, until released. */
+  private readonly heldFinal = new Set<string>();
+  private allHeldFinal = false;
+  /** Per job: boots waiting in their final stage, each a function that prints the rest. */
+  private readonly parkedFinal = new Map<string, Array<() => void>>();
   private closed = false;
   private readonly downNodes = new Set<string>();
 
@@ -353,7 +358,8 @@ export class SimClusterState {
     log.append(Buffer.from(firmwareText()));
     const printAddress = !this.allSilent && !this.silent.has(alloc.stub.JobID);
     const seedUrl = seedUrlOf(task);
-    const text = bootText({
+    const jobId = alloc.stub.JobID;
+    const parts = bootParts({
       mac,
       ipv4: this.opts.dhcp(mac),
       prefixLength: this.opts.subnet.prefixLength,
@@ -364,17 +370,35 @@ export class SimClusterState {
       hostKeys: disk.hostKeys,
       ...(seedUrl ? { seedUrl } : {}),
     });
-    const chunks = splitChunks(Buffer.from(text), CONSOLE_CHUNKS);
+    const live = () => alloc.stub.ClientStatus === 'running' && state.State === 'running' && disk.boots === boot;
     // Each chunk schedules the next: timers of different lengths may fire out of order
     // when the event loop was blocked, and a console never prints out of order. A restart
-    // ends this boot: its remaining chunks are never written.
-    const write = (i: number) => {
-      if (alloc.stub.ClientStatus !== 'running' || state.State !== 'running' || disk.boots !== boot || i >= chunks.length) return;
+    // ends this boot: its remaining chunks are never written. `then` follows the last chunk;
+    // without it, the last chunk ends the boot (the per-instance modules are done).
+    const write = (chunks: Buffer[], i: number, then?: () => void) => {
+      if (!live()) return;
+      if (i >= chunks.length) return then?.();
       log.append(chunks[i]!);
-      if (i === chunks.length - 1) disk.firstBootDone = true;
-      this.timers.set(() => write(i + 1), this.opts.chunkDelayMs);
+      if (!then && i === chunks.length - 1) disk.firstBootDone = true;
+      this.timers.set(() => write(chunks, i + 1, then), this.opts.chunkDelayMs);
     };
-    this.timers.set(() => write(0), this.opts.bootDelayMs);
+    if (!this.finalHeld(jobId)) {
+      const chunks = splitChunks(Buffer.from(parts.untilFinal + parts.fromKeys), CONSOLE_CHUNKS);
+      this.timers.set(() => write(chunks, 0), this.opts.bootDelayMs);
+      return;
+    }
+    // Held in the final stage (its modules still running): the rest waits for releaseFinalStage.
+    const rest = splitChunks(Buffer.from(parts.fromKeys), 2);
+    const printRest = () => write(rest, 0);
+    const park = () => {
+      if (!this.finalHeld(jobId)) return printRest(); // released while the boot was still printing
+      this.parkedFinal.set(jobId, [...(this.parkedFinal.get(jobId) ?? []), printRest]);
+    };
+    this.timers.set(() => write(splitChunks(Buffer.from(parts.untilFinal), CONSOLE_CHUNKS - 2), 0, park), this.opts.bootDelayMs);
+  }
+
+  private finalHeld(jobId: string): boolean {
+    return this.allHeldFinal || this.heldFinal.has(jobId);
   }
 
   private finishTasks(alloc: AllocRecord, type: string, message: string): void {
@@ -416,6 +440,28 @@ export class SimClusterState {
   neverPrintAddress(target: string | true): void {
     if (target === true) this.allSilent = true;
     else this.silent.add(target);
+  }
+
+  holdFinalStage(target: string | true): void {
+    if (target === true) this.allHeldFinal = true;
+    else this.heldFinal.add(target);
+  }
+
+  /** Ends the hold; boots waiting in their final stage print the rest, chunkDelayMs from now. */
+  releaseFinalStage(target: string | true): void {
+    if (target !== true && this.allHeldFinal) throw new Error('releaseFinalStage: every job is held (holdFinalStage(true)); release them all with releaseFinalStage(true)');
+    if (target === true ? !this.allHeldFinal && this.heldFinal.size === 0 : !this.heldFinal.has(target)) {
+      throw new Error(`releaseFinalStage: ${target === true ? 'no job is' : `job ${JSON.stringify(target)} is not`} held (holdFinalStage first)`);
+    }
+    const jobs = target === true ? [...this.parkedFinal.keys()] : [target];
+    if (target === true) {
+      this.allHeldFinal = false;
+      this.heldFinal.clear();
+    } else this.heldFinal.delete(target);
+    for (const jobId of jobs) {
+      for (const printRest of this.parkedFinal.get(jobId) ?? []) this.timers.set(printRest, this.opts.chunkDelayMs);
+      this.parkedFinal.delete(jobId);
+    }
   }
 
   /** The job's newest live allocation is lost; a replacement boots on another node. Returns its ID. */
@@ -528,6 +574,7 @@ export class SimClusterState {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.parkedFinal.clear();
     this.timers.clearAll();
     for (const alloc of this.allocs.values()) for (const log of alloc.logs.values()) log.stdout.close(), log.stderr.close();
   }

@@ -186,6 +186,17 @@ export function firmwareText(): string {
 
 /** The rest of the boot, CRLF line ends like a serial console; the login prompt has no newline. */
 export function bootText(spec: ConsoleSpec): string {
+  const { untilFinal, fromKeys } = bootParts(spec);
+  return untilFinal + fromKeys;
+}
+
+/**
+ * The boot in two parts, cut where cloud-init's `modules:final` stage has started and its
+ * modules (package installs, runcmd, then keys_to_console) are running: `untilFinal` ends
+ * with that stage's start line (and its CRLF), `fromKeys` is the rest (the host keys on a
+ * first boot, the "finished" line, the login prompt). Together they are bootText(spec).
+ */
+export function bootParts(spec: ConsoleSpec): { untilFinal: string; fromKeys: string } {
   const lines = [
     `${stamp(0)}Linux version 6.1.0-27-cloud-amd64 (debian-kernel@lists.debian.org)`,
     `${OK} Started systemd-networkd.service – Network Configuration.`,
@@ -194,9 +205,10 @@ export function bootText(spec: ConsoleSpec): string {
   if (spec.printAddress) lines.push(...cloudInitStage('init', initTable(spec), 11.9));
   else lines.push(`${stamp(11.9)}cloud-init[512]: Cloud-init v. 22.4.2 running 'init' at Wed, 25 Nov 2026 14:30:09 +0000. Up 11.90 seconds.`);
   lines.push(`${OK} Finished cloud-init.service - Initial cloud-init job (metadata service crawler).`);
-  lines.push(...finalStage(spec));
-  lines.push(`Debian GNU/Linux 12 ${spec.hostname} ttyS0`, '', `${spec.hostname} login: `);
-  return lines.join('\r\n');
+  const { start, rest } = finalStage(spec);
+  lines.push(...start);
+  rest.push(`Debian GNU/Linux 12 ${spec.hostname} ttyS0`, '', `${spec.hostname} login: `);
+  return { untilFinal: lines.join('\r\n') + '\r\n', fromKeys: rest.join('\r\n') };
 }
 
 const SYSLOG_PREFIX = '<14>Nov 25 14:30:13 cloud-init: ';
@@ -213,20 +225,21 @@ export function hostKeyLines(keys: readonly SimHostKey[], hostname: string): str
   return [...fingerprints.map((l) => SYSLOG_PREFIX + l), '-----BEGIN SSH HOST KEY KEYS-----', ...keys.map((k) => `${k.type} ${k.blob} ${comment}`), '-----END SSH HOST KEY KEYS-----'];
 }
 
-/** cloud-config and cloud-final: the host keys on a first boot, then the "finished" line. */
-function finalStage(spec: ConsoleSpec): string[] {
+/** cloud-config and cloud-final: the stage's start line, then the host keys on a first boot and the "finished" line. */
+function finalStage(spec: ConsoleSpec): { start: string[]; rest: string[] } {
   const firstBoot = spec.firstBoot ?? true;
   const seed = spec.seedUrl ? `dmi,${spec.seedUrl}` : 'dmi';
-  const lines = [
+  const start = [
     `${OK} Finished cloud-config.service - Apply the settings specified in cloud-config.`,
     `${stamp(14.2)}cloud-init[655]: Cloud-init v. 22.4.2 running 'modules:final' at Wed, 25 Nov 2026 14:30:12 +0000. Up 14.20 seconds.`,
   ];
-  if (firstBoot && spec.hostKeys?.length) lines.push(...hostKeyLines(spec.hostKeys, spec.hostname));
-  lines.push(
+  const rest: string[] = [];
+  if (firstBoot && spec.hostKeys?.length) rest.push(...hostKeyLines(spec.hostKeys, spec.hostname));
+  rest.push(
     `${stamp(14.93)}cloud-init[655]: Cloud-init v. 22.4.2 finished at Wed, 25 Nov 2026 14:30:13 +0000. Datasource DataSourceNoCloudNet [seed=${seed}][dsmode=net].  Up 14.93 seconds`,
     `${OK} Finished cloud-final.service - Execute cloud user/final scripts.`,
   );
-  return lines;
+  return { start, rest };
 }
 
 /**

@@ -52,6 +52,14 @@ export interface SimControl {
   hostKeysOf(allocId: string, task?: string): SimHostKey[] | undefined;
   /** Boots of this job (or of every job) print no `init` table, so no address. */
   neverPrintAddress(target: string | true): void;
+  /**
+   * Boots of this job (or of every job) that start from now on stop in cloud-init's final
+   * stage, after its start line and before the host keys (package installs, runcmd still
+   * running), until releaseFinalStage.
+   */
+  holdFinalStage(target: string | true): void;
+  /** Ends the hold: held boots print the rest (host keys, "finished", login prompt). Throws when that target is not held. */
+  releaseFinalStage(target: string | true): void;
   /** The next `count` requests (or all until 'off') answer 500. */
   failRequests(mode: number | 'always' | 'off'): void;
   /** true: accept connections and never answer (until false or close). */
@@ -280,6 +288,8 @@ export async function startSimCluster(opts: SimOptions = {}): Promise<SimCluster
     restoreNode: (name) => state.restoreNode(name),
     hostKeysOf: (allocId, task = 'vm') => state.hostKeysOf(allocId, task),
     neverPrintAddress: (target) => state.neverPrintAddress(target),
+    holdFinalStage: (target) => state.holdFinalStage(target),
+    releaseFinalStage: (target) => state.releaseFinalStage(target),
     failRequests: (mode) => {
       failures = mode === 'off' ? 0 : mode;
     },
