@@ -7,13 +7,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../../src/config/schema.js';
 import type { Workflow } from '../../../src/workflow/workflow.js';
+import { startSimCluster } from '../../../src/nomad/sim/index.js';
 import { noticeWording, plainText } from '../../../src/workflow/notices.js';
 import { startHarness, RecordingSurface, type Harness } from '../../support/harness.js';
+import { makeTempDir } from '../../support/tmp.js';
 
 let h: Harness | undefined;
+const open: Array<{ close(): Promise<void> }> = [];
 afterEach(async () => {
   await h?.close();
   h = undefined;
+  for (const o of open.splice(0).reverse()) await o.close();
 });
 
 const JOB = 'uservm-my-vm';
@@ -118,5 +122,51 @@ describe('host keys printed after the up notice', () => {
     h.sim.control.releaseFinalStage(JOB);
     expect(hostKeyNotices(surface, id)).toEqual([]);
     expect(await h.core.store.requests.get(id)).toMatchObject({ state: 'stopped', hostKeys: null });
+  });
+});
+
+describe('a restart while the keys are awaited', () => {
+  const T0 = Date.parse('2027-01-10T09:00:00.000Z');
+  /** Two cores, one after the other, on one database and one cluster; the clock is the workflow's. */
+  async function restarted(secondAt: number) {
+    const sim = await startSimCluster({ bootDelayMs: 50 });
+    open.push(sim);
+    const temp = await makeTempDir('late-keys-restart');
+    open.push({ close: temp.cleanup });
+    let t = T0;
+    const now = () => new Date(t);
+    const first = await startHarness({ config: config(60_000), dir: temp.dir, simCluster: sim, workflow: { now } });
+    open.push(first);
+    const firstSurface = new RecordingSurface('slack');
+    first.core.workflow.attachSurface(firstSurface);
+    const { id, running } = await upWithoutKeys(first, firstSurface);
+    await first.close();
+
+    t = secondAt;
+    const second = await startHarness({ config: config(60_000), dir: temp.dir, simCluster: sim, workflow: { now } });
+    open.push(second);
+    const surface = new RecordingSurface('slack');
+    second.core.workflow.attachSurface(surface);
+    await second.core.workflow.resume();
+    return { sim, second, surface, id, running };
+  }
+
+  it('inside the window: the new core reads the console again and sends the one follow-up', async () => {
+    const { sim, second, surface, id, running } = await restarted(T0 + 30_000);
+    expect(watching(second, id)).toBe(true);
+    sim.control.releaseFinalStage(JOB);
+    const followUp = await second.waitFor(() => hostKeyNotices(surface, id)[0], { what: 'the follow-up after the restart' });
+    const printed = sim.control.hostKeysOf(running.allocId!)!;
+    expect(followUp.kind === 'host_keys' && followUp.hostKeys.fingerprints.map((f) => f.fingerprint)).toEqual(printed.map((k) => k.fingerprint));
+    await second.waitFor(() => !watching(second, id), { what: 'the watch to end' });
+    expect(hostKeyNotices(surface, id)).toHaveLength(1);
+    expect((await second.core.store.requests.get(id))?.hostKeys?.map((k) => k.fingerprint)).toEqual(printed.map((k) => k.fingerprint));
+  });
+
+  it('after the window: the new core does not watch for them, and sends nothing', async () => {
+    const { second, surface, id } = await restarted(T0 + 61_000);
+    expect(watching(second, id)).toBe(false);
+    expect(hostKeyNotices(surface, id)).toEqual([]);
+    expect(await second.core.store.requests.get(id)).toMatchObject({ state: 'running', hostKeys: null });
   });
 });
