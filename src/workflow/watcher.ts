@@ -408,9 +408,9 @@ export class Watcher {
   private async pollKeys(w: Watched, keys: NonNullable<Watched['keys']>): Promise<void> {
     const { nomad, events } = this.opts;
     const id = w.target.requestId;
-    if (await this.sendKeysIfReady(w, keys)) return;
     if (this.now() > keys.deadline) {
-      await this.finish(w, async () => events.onHostKeysMissing?.(id, 'deadline'));
+      // The fingerprints alone, if the keys block never followed them; else nothing.
+      if (!(await this.sendKeysIfReady(w, keys))) await this.finish(w, async () => events.onHostKeysMissing?.(id, 'deadline'));
       return;
     }
     const alloc = (await nomad.listAllocations(w.target.jobId)).find((a) => a.id === w.allocId);
@@ -428,15 +428,19 @@ export class Watcher {
       if (err instanceof NomadError && (err.code === 'task_not_started' || err.code === 'not_found')) return;
       throw err;
     }
-    if (w.done || chunk.data.length === 0) return;
-    w.hostKeys.push(chunk.data);
-    w.offset = chunk.nextOffset;
+    if (w.done) return;
+    if (chunk.data.length > 0) {
+      w.hostKeys.push(chunk.data);
+      w.offset = chunk.nextOffset;
+    }
     await this.sendKeysIfReady(w, keys);
   }
 
   /**
    * Hands the keys over once both blocks are in, or the fingerprints alone once the keys
-   * block has had hostKeyWaitMs to follow (or the deadline came). True: the watch is over.
+   * block has had hostKeyWaitMs to follow (or the deadline came). Called after each read,
+   * so the fingerprints never go alone while unread output may hold the keys block. True:
+   * the watch is over.
    */
   private async sendKeysIfReady(w: Watched, keys: NonNullable<Watched['keys']>): Promise<boolean> {
     const found = w.hostKeys.result;

@@ -21,7 +21,9 @@ afterEach(async () => {
 });
 
 const JOB = 'uservm-my-vm';
-const config = (hostKeysTimeout: number) => ({ nomad: { hostKeyWait: 50, hostKeysTimeout } }) as Partial<ConfigInput>;
+// hostKeyWait is also how long fingerprints wait for the keys block printed right after them:
+// long enough that a slow event loop never splits the two.
+const config = (hostKeysTimeout: number) => ({ nomad: { hostKeyWait: 500, hostKeysTimeout } }) as Partial<ConfigInput>;
 
 /** A VM whose boot stops in cloud-init's final stage (before the keys): up, with its up notice. */
 async function upWithoutKeys(harness: Harness, surface: RecordingSurface) {

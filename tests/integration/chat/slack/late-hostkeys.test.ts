@@ -7,7 +7,8 @@ import type { ConfigInput } from '../../../../src/config/schema.js';
 import type { Workflow } from '../../../../src/workflow/workflow.js';
 import { ADMIN1, MEMBER, buttonsOf, cardText, startSlackWorld, type SlackWorld } from './world.js';
 
-const LATE_KEYS = { nomad: { hostKeyWait: 50, hostKeysTimeout: 60_000 } } as Partial<ConfigInput>;
+// hostKeyWait also bounds how long fingerprints wait for the keys block after them: ample here.
+const LATE_KEYS = { nomad: { hostKeyWait: 500, hostKeysTimeout: 60_000 } } as Partial<ConfigInput>;
 
 describe('Slack: host keys printed after the up DM', () => {
   let w: SlackWorld;
