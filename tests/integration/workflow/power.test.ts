@@ -208,7 +208,9 @@ describe('who may act', () => {
     await h.core.nomad.submitJob(
       [`job "${jobId}" {`, '  datacenters = ["aperture"]', '  group "hand" {', '    task "hand" {', '      driver = "qemu"', '      config {', '        image_path = "local/hand.qcow2"', '      }', '    }', '  }', '}'].join('\n'),
     );
-    await h.waitFor(() => jobView(h!, jobId)?.status === 'running' || undefined, { what: 'the hand-made job running' });
+    // The purged job's allocation is still stopping (and counts as the job's status) for a
+    // moment: wait for the hand-made job's own allocation to run, which stays running.
+    await h.waitFor(() => liveAllocs(h!, jobId).find((a) => a.ID !== running.allocId), { what: 'the hand-made job running' });
     const version = jobView(h, jobId)!.version;
 
     const stopped = await h.core.workflow.stop(h.member(), 'my-vm');
