@@ -34,7 +34,9 @@ describe('provisioning failures', () => {
     expect(failed.failure?.code).toBe('pool_exhausted');
     expect(failed.mac).toBeNull();
     expect(h.sim.control.registrations('uservm-second')).toBe(0);
-    expect(surface.noticesFor(second).at(-1)).toMatchObject({ kind: 'delayed' });
+    // The notice is sent after the row reads failed: wait for it rather than read it at once.
+    const delayed = await h.waitFor(() => surface.noticesFor(second).find((n) => n.kind === 'delayed'), { what: 'the delayed notice' });
+    expect(surface.noticesFor(second).at(-1)).toBe(delayed);
     const card = await h.waitFor(() => surface.drawsFor(second).find((c) => c.state === 'failed'), { what: 'the failed card' });
     expect(card.actions.map((a) => a.kind)).toEqual(['retry', 'delete']);
     expect(card.failure?.code).toBe('pool_exhausted');

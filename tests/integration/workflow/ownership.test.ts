@@ -76,7 +76,10 @@ describe('deleting never touches a job vmbot does not own', () => {
     const skip = audit.find((a) => a.action === 'job_not_ours');
     expect(skip?.detail).toBe("job uservm-clash is not vmbot's (meta.vmbot_request missing): left running");
     expect(audit.find((a) => a.action === 'state:deleting->deleted')?.detail).toContain('left running');
-    expect(surface.noticesFor(id).at(-1)).toMatchObject({ kind: 'deleted', name: 'clash' });
+    // The notice follows the state change (it is sent after the row reads deleted): wait for it.
+    const notice = await h.waitFor(() => surface.noticesFor(id).find((n) => n.kind === 'deleted'), { what: 'the deleted notice' });
+    expect(notice).toMatchObject({ kind: 'deleted', name: 'clash' });
+    expect(surface.noticesFor(id).at(-1)).toBe(notice);
   });
 
   it('a running VM whose job was replaced by a hand-made one using its MAC: delete leaves it, the MAC stays held as external', async () => {
