@@ -223,7 +223,8 @@ describe('http adapter: errors', () => {
   });
 
   it('never repeats an allocation restart: a timeout or a 500 after it may have run is reported, not retried', async () => {
-    const { sim, nomad } = await setup({}, { timeoutMs: 100, retries: 3 });
+    // A deadline a loaded machine never reaches by accident (the 500 must not arrive as a timeout).
+    const { sim, nomad } = await setup({}, { timeoutMs: 1_000, retries: 3 });
     await nomad.submitJob(vmJobHcl({ id: 'reboot-once' }));
     const alloc = await eventually(async () => (await nomad.listAllocations('reboot-once')).find((a) => a.clientStatus === 'running'), 'the allocation running');
     sim.control.hang(true);
