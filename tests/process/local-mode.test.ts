@@ -9,9 +9,10 @@ import { stringify } from 'yaml';
 import { makeTempDir } from '../support/tmp.js';
 import { portsFreed, startVmbot, type VmbotProcess } from '../support/vmbot-process.js';
 
-// Fixed, so a second server fighting for it would fail here as in production.
-const WEB_PORT = 47361;
-const WEB_PORT_CHAT = 47362;
+// Fixed, so a second server fighting for it would fail here as in production; below Linux's
+// ephemeral range (32768-60999), where another test's port-0 server could hold it.
+const WEB_PORT = 27361;
+const WEB_PORT_CHAT = 27362;
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {

@@ -16,8 +16,10 @@ import { startSshd } from '../support/sshd.js';
 import { portsFreed, REPO, startVmbot, type VmbotProcess } from '../support/vmbot-process.js';
 import { GUILD, TOKEN, ADMIN_CHANNEL as DISCORD_ADMIN_CHANNEL, ADMIN_ROLE, ALICE, CAROL_ADMIN } from '../integration/chat/discord/guild.js';
 
-// Fixed ports, one set per test so a leftover of one cannot hide behind another.
-const PORTS = { slackHttp: { slack: 47311, nocloud: 47312 }, slackSocket: { nocloud: 47322 }, discord: { nocloud: 47332 }, ssh: { slack: 47351 } };
+// Fixed ports, one set per test so a leftover of one cannot hide behind another; below
+// Linux's ephemeral range (32768-60999), where a port another test bound to 0 (or an
+// outgoing connection) could hold one of them at the moment vmbot binds it.
+const PORTS = { slackHttp: { slack: 27311, nocloud: 27312 }, slackSocket: { nocloud: 27322 }, discord: { nocloud: 27332 }, ssh: { slack: 27351 } };
 
 const ADMIN = 'UADMIN1';
 const MEMBER = 'U1';
