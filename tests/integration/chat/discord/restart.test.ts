@@ -37,7 +37,9 @@ describe('discord: a button pressed after a restart', () => {
     await double.waitFor(() => double.identifies.length === 2, { what: 'the new process on the gateway' });
     const press = double.pressButton(CAROL_ADMIN, where, `vm:approve:${requestId}`);
     expect((await press.response()).type).toBe(6);
-    expect((await second.h.core.store.requests.get(requestId))?.state).not.toBe('pending');
+    // An approval slower than the adapter's deferral window (1.5 s, a loaded machine) is
+    // acknowledged before it is done: wait for the decision rather than read it at once.
+    await second.h.waitFor(async () => (await second.h.core.store.requests.get(requestId))?.state !== 'pending' || undefined, { what: 'the approval decided' });
 
     // The new process edits the very same message (ref from the store), not a new card.
     const card = await double.waitFor(() => {
