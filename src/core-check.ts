@@ -36,6 +36,9 @@ export async function checkDatabase(config: Config): Promise<CheckResult> {
   }
 }
 
+// Every http cluster's token variable is NOMAD_TOKEN unless its http.tokenEnv names another.
+const NOMAD_FIX = "check nomad.* in the config and the token variables (NOMAD_TOKEN, or each http cluster's http.tokenEnv)";
+
 /** Reuses the Nomad adapter's own check (src/nomad/check.ts, also `vmbot nomad check`): one line per step. */
 export async function checkNomadAdapter(config: Config, secrets: Secrets, timeoutMs = 10_000): Promise<CheckResult[]> {
   const what = `nomad (${config.nomad.adapter})`;
@@ -43,8 +46,8 @@ export async function checkNomadAdapter(config: Config, secrets: Secrets, timeou
   try {
     // One line per step (dns, tcp, tls/ssh, auth, …); steps after a failure are not run.
     const steps = await checkNomad(config, secrets, { timeoutMs });
-    return steps.map((step) => (step.ok ? ok(`${what}: ${step.name}`, step.detail) : fail(`${what}: ${step.name}`, step.detail, step.fix ?? 'check nomad.* in the config and NOMAD_TOKEN')));
+    return steps.map((step) => (step.ok ? ok(`${what}: ${step.name}`, step.detail) : fail(`${what}: ${step.name}`, step.detail, step.fix ?? NOMAD_FIX)));
   } catch (err) {
-    return [fail(what, (err as Error).message, 'check nomad.* in the config and NOMAD_TOKEN')];
+    return [fail(what, (err as Error).message, NOMAD_FIX)];
   }
 }

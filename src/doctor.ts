@@ -9,7 +9,7 @@ import type { ChatPlatform } from './chat/platform.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { configuredPlatforms, planPlatforms } from './config/platforms.js';
-import { SecretError, readSecrets, secretNamesOf, type Secrets } from './config/secrets.js';
+import { SecretError, readSecrets, secretNamesFor, type Secrets } from './config/secrets.js';
 import { silentLogger, type Logger } from './log.js';
 import { checkFailed as fail, checkOk as ok, type CheckResult } from './components.js';
 import { processComponents } from './main.js';
@@ -47,7 +47,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<CheckResult[]> {
 
   let secrets: Secrets = {};
   try {
-    secrets = readSecrets(opts.env ?? process.env, secretNamesOf(platforms));
+    secrets = readSecrets(opts.env ?? process.env, secretNamesFor(config, platforms));
     results.push(...checkSecrets(config, secrets, platforms));
   } catch (err) {
     if (!(err instanceof SecretError)) throw err;

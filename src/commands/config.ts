@@ -6,7 +6,7 @@ import { ConfigError } from '../config/load.js';
 import { nomadClusterConfigs, type Config, type NomadClusterConfig } from '../config/schema.js';
 import { PLATFORMS } from '../chat/platforms.js';
 import { configuredPlatforms, planPlatforms, secretPurpose } from '../config/platforms.js';
-import { readSecrets, SecretError, type SecretName, type Secrets } from '../config/secrets.js';
+import { nomadTokenNeeds, readSecrets, SecretError, secretNamesFor, type SecretName, type Secrets } from '../config/secrets.js';
 import { countMacs, mergeRanges, parseMacRange } from '../domain/mac.js';
 import { VmbotError } from '../domain/problem.js';
 import { loadRenderer } from '../render/index.js';
@@ -27,7 +27,8 @@ export function secretNeeds(config: Config): SecretNeed[] {
   for (const { platform, section } of configuredPlatforms(planPlatforms(config, {}, PLATFORMS))) {
     for (const need of platform.secretNeeds(section)) needs.push({ name: need.name, required: need.required, for: secretPurpose(platform, need) });
   }
-  if (nomadClusterConfigs(config.nomad).some((c) => c.adapter === 'http')) needs.push({ name: 'NOMAD_TOKEN', required: false, for: 'a Nomad cluster with ACLs' });
+  // Each http cluster's token variable: NOMAD_TOKEN, or the one its http.tokenEnv names.
+  needs.push(...nomadTokenNeeds(config));
   if (config.web.enabled) needs.push({ name: 'VMBOT_WEB_TOKEN', required: true, for: 'the web console (web.enabled)' });
   return needs;
 }
@@ -137,7 +138,7 @@ async function check(cmd: Command): Promise<number> {
   }
   let secrets: Secrets = {};
   try {
-    secrets = readSecrets(process.env);
+    secrets = readSecrets(process.env, secretNamesFor(config));
   } catch (err) {
     if (!(err instanceof SecretError)) throw err;
     problems.push(`${err.variable}: ${err.message}`);

@@ -4,11 +4,11 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError } from '../config/load.js';
-import { readSecrets, SecretError } from '../config/secrets.js';
+import { readSecrets, SecretError, secretNamesFor } from '../config/secrets.js';
 import { createLogger } from '../log.js';
 import { openStore } from '../store/index.js';
 import { nomadClusterConfigs } from '../config/schema.js';
-import { clusterKey, createClusterPort } from '../nomad/index.js';
+import { clusterPortOptions, createClusterPort } from '../nomad/index.js';
 import { NomadError } from '../nomad/port.js';
 import { sshCommand, stateLabel } from '../workflow/cards.js';
 import { refreshAddress } from '../workflow/refresh.js';
@@ -49,7 +49,7 @@ export function registerIpCommand(program: Command): void {
               process.exitCode = 1;
               return;
             }
-            const nomad = await createClusterPort(cluster, readSecrets(), logger, { key: clusterKey(config, cluster.name) });
+            const nomad = await createClusterPort(cluster, readSecrets(process.env, secretNamesFor(config)), logger, clusterPortOptions(config, cluster.name));
             try {
               const result = await refreshAddress({ nomad, store }, req);
               if (!result.allocId) console.error(`vmbot ip: ${req.jobId ?? name} has no allocation on the cluster`);

@@ -3,7 +3,7 @@
 // nomad.clusters, each cluster in turn, its name at the start of every line.
 import type { Command } from 'commander';
 import { ConfigError } from '../config/load.js';
-import { readSecrets, SecretError } from '../config/secrets.js';
+import { readSecrets, SecretError, secretNamesFor } from '../config/secrets.js';
 import { checkNomadClusters, formatCheck } from '../nomad/check.js';
 import { loadConfigFor } from './context.js';
 import { DEFAULT_TIMEOUT_SECONDS, secondsArgument } from './seconds-option.js';
@@ -18,7 +18,7 @@ export function registerNomadCommands(program: Command, io: CommandIO = processI
     .action(async (opts: { timeout?: number }, cmd: Command) => {
       try {
         const { config } = await loadConfigFor(cmd);
-        const results = await checkNomadClusters(config, readSecrets(), { timeoutMs: opts.timeout ?? DEFAULT_TIMEOUT_SECONDS * 1000 });
+        const results = await checkNomadClusters(config, readSecrets(process.env, secretNamesFor(config)), { timeoutMs: opts.timeout ?? DEFAULT_TIMEOUT_SECONDS * 1000 });
         for (const { cluster, adapter, steps } of results) {
           if (!config.nomad.clusters) {
             io.out(`Nomad (${adapter} adapter):`);

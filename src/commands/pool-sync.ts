@@ -5,9 +5,9 @@
 // "cluster/job".
 import type { Command } from 'commander';
 import { nomadClusterConfigs } from '../config/schema.js';
-import { readSecrets } from '../config/secrets.js';
+import { readSecrets, SecretError, secretNamesFor } from '../config/secrets.js';
 import { silentLogger } from '../log.js';
-import { clusterKey, createClusterPort } from '../nomad/index.js';
+import { clusterPortOptions, createClusterPort } from '../nomad/index.js';
 import { NomadError, type JobSummary, type NomadPort } from '../nomad/port.js';
 import { formatPoolSyncReport, syncPool } from '../workflow/pool-sync.js';
 import { processIO, withStore, type CommandIO } from './store-command.js';
@@ -27,10 +27,10 @@ export function addPoolSyncSubcommand(pool: Command, io: CommandIO = processIO):
           return;
         }
         const several = all.length > 1;
-        const secrets = readSecrets();
+        const secrets = readSecrets(process.env, secretNamesFor(config));
         const ports: Array<{ name: string; port: NomadPort }> = [];
         try {
-          for (const cluster of clusters) ports.push({ name: cluster.name, port: await createClusterPort(cluster, secrets, silentLogger, { key: clusterKey(config, cluster.name) }) });
+          for (const cluster of clusters) ports.push({ name: cluster.name, port: await createClusterPort(cluster, secrets, silentLogger, clusterPortOptions(config, cluster.name)) });
           // All or nothing: a cluster that cannot be listed would otherwise have its
           // hand-made jobs' MACs freed as if the jobs were gone.
           const lister = {
@@ -53,6 +53,12 @@ export function addPoolSyncSubcommand(pool: Command, io: CommandIO = processIO):
           io.out(formatPoolSyncReport(report));
           if (report.conflicts.length > 0) process.exitCode = 1;
         } catch (err) {
+          // A token variable a cluster's http.tokenEnv names but the environment lacks.
+          if (err instanceof SecretError) {
+            io.err(`pool sync: ${err.message}`);
+            process.exitCode = 1;
+            return;
+          }
           if (!(err instanceof NomadError)) throw err;
           io.err(`pool sync: cannot list Nomad's jobs: ${err.message} [${err.code}] (run \`vmbot nomad check\`)`);
           process.exitCode = 1;

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../config/load.js';
 import { halfConfigured, planPlatforms, readyPlatforms } from '../config/platforms.js';
-import { readSecrets, SecretError } from '../config/secrets.js';
+import { readSecrets, SecretError, secretNamesFor } from '../config/secrets.js';
 import { createLogger } from '../log.js';
 import { startProduction, type Running } from '../main.js';
 import { loadConfigFor } from './context.js';
@@ -33,7 +33,7 @@ export function registerServeCommand(program: Command): void {
           });
         }
         const { config, path, found } = loaded;
-        const secrets = readSecrets();
+        const secrets = readSecrets(process.env, secretNamesFor(config));
         const logger = createLogger({ level: config.log.level });
         const plan = planPlatforms(config, secrets);
         const local = opts.local === true || readyPlatforms(plan).length === 0;

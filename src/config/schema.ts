@@ -2,7 +2,7 @@
 // gets a `Config` parsed by this schema; secrets never live here (see secrets.ts).
 import { z } from 'zod';
 import { macToBigInt, parseMacRange, poolRangeProblems, tryNormaliseMac } from '../domain/mac.js';
-import { PLATFORM_SECTIONS } from '../chat/platforms.js';
+import { PLATFORMS, PLATFORM_SECTIONS } from '../chat/platforms.js';
 import { listenSchema, urlSchema } from './fields.js';
 import { HOUR_MS, formatDuration } from '../domain/lease.js';
 
@@ -73,8 +73,20 @@ const sshTargetSchema = z.strictObject({
 // The nomad section. Its connection and job keys describe one cluster; `nomad.clusters`
 // lists several, each taking every key it leaves out from the section around it.
 const nomadSshSchema = sshTargetSchema.extend({ nomadPath: z.string().default('nomad'), tokenFile: z.string().optional(), maxChannels: z.number().int().min(1).max(9).default(6) });
+// The environment variable holding an http cluster's ACL token (the token itself is never
+// in the file). A shell identifier, so that it can be set in a unit file or a shell; not
+// one of vmbot's other secrets, which would then be sent to Nomad; not *_FILE, which
+// readSecrets already reads for every name (src/config/secrets.ts).
+const OTHER_SECRET_NAMES = new Set([...PLATFORMS.flatMap((p) => p.secretNames), 'VMBOT_WEB_TOKEN']);
+const tokenEnvSchema = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: (iss) => `${JSON.stringify(iss.input)} is not an environment variable name (letters, digits and underscores, not starting with a digit; e.g. NOMAD_TOKEN_RACK2)`, abort: true })
+  .refine((name) => !OTHER_SECRET_NAMES.has(name), { error: (iss) => `${String(iss.input)} holds another of vmbot's secrets, which would be sent to Nomad: name a variable of its own (e.g. NOMAD_TOKEN_RACK2)` })
+  .refine((name) => !name.endsWith('_FILE'), { error: (iss) => `name the variable itself (${String(iss.input).replace(/_FILE$/, '')}): vmbot also reads ${String(iss.input)} as the file holding it` });
 const nomadHttpSchema = z.strictObject({
   address: urlSchema.default('http://127.0.0.1:4646'),
+  /** Absent: NOMAD_TOKEN (optional: a cluster without ACLs needs none). */
+  tokenEnv: tokenEnvSchema.optional(),
   caCert: z.string().optional(),
   clientCert: z.string().optional(),
   clientKey: z.string().optional(),

@@ -8,7 +8,7 @@ import { request as httpsRequest } from 'node:https';
 import { connect as netConnect, isIP } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { nomadClusterConfigs, type Config, type NomadClusterConfig } from '../config/schema.js';
-import type { Secrets } from '../config/secrets.js';
+import { missingTokenFix, nomadTokenSource, nomadTokenSources, type NomadTokenSource, type Secrets } from '../config/secrets.js';
 import { NomadCommands, TOKEN_FILE_EXIT } from './ssh/commands.js';
 import { SshConnection, SshError } from './ssh/connection.js';
 import { parseVerbose } from './ssh/parse.js';
@@ -132,7 +132,7 @@ function httpGet(url: URL, opts: { headers?: Record<string, string>; ca?: Buffer
   });
 }
 
-async function checkHttp(cluster: NomadClusterConfig, key: string, secrets: Secrets, opts: CheckOptions): Promise<CheckStep[]> {
+async function checkHttp(cluster: NomadClusterConfig, key: string, secrets: Secrets, source: NomadTokenSource, opts: CheckOptions): Promise<CheckStep[]> {
   const http = cluster.http;
   const url = new URL(http?.address ?? 'http://127.0.0.1:4646');
   const timeoutMs = opts.timeoutMs ?? 10_000;
@@ -140,6 +140,12 @@ async function checkHttp(cluster: NomadClusterConfig, key: string, secrets: Secr
   const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
   const steps: CheckStep[] = [];
   const add = (step: CheckStep) => (steps.push(step), step.ok);
+  // The cluster's own variable (http.tokenEnv), else NOMAD_TOKEN; only its name is ever shown.
+  // One that http.tokenEnv names must be set (serve refuses to start without it): a
+  // configuration problem, found before the network is tried, as ssh's missing section is.
+  const { variable } = source;
+  const token = secrets[variable];
+  if (source.named && !token) return [failed('nomad token', `${variable} is not set (${source.key} names it as this cluster's token)`, missingTokenFix(source, cluster.name))];
 
   if (!add(await checkDns(host, `${key}.http.address`))) return steps;
   if (!add(await checkTcp(host, port, timeoutMs, `check ${key}.http.address and that the Nomad agent listens there (and no firewall blocks it)`))) return steps;
@@ -170,7 +176,7 @@ async function checkHttp(cluster: NomadClusterConfig, key: string, secrets: Secr
     if (!add(tlsStep)) return steps;
   }
 
-  const headers: Record<string, string> = secrets.NOMAD_TOKEN ? { 'X-Nomad-Token': secrets.NOMAD_TOKEN } : {};
+  const headers: Record<string, string> = token ? { 'X-Nomad-Token': token } : {};
   let reply: HttpReply;
   try {
     // The cluster's namespace and region, as the adapter sends them: the token must be valid there.
@@ -188,20 +194,23 @@ async function checkHttp(cluster: NomadClusterConfig, key: string, secrets: Secr
   }
   add(pass('nomad api', `Nomad answered HTTP ${reply.status}`));
   if (reply.status === 401 || reply.status === 403) {
-    add(failed('nomad token', secrets.NOMAD_TOKEN ? `the ACL token was refused (HTTP ${reply.status})` : `Nomad requires an ACL token (HTTP ${reply.status}) and NOMAD_TOKEN is not set`, 'set NOMAD_TOKEN (or NOMAD_TOKEN_FILE) to a token that may read and submit jobs'));
-  } else if (reply.status === 200) add(pass('nomad token', secrets.NOMAD_TOKEN ? 'accepted' : 'no token needed (ACLs off)'));
+    add(failed('nomad token', token ? `the ACL token ${source.named ? `from ${variable} ` : ''}was refused (HTTP ${reply.status})` : `Nomad requires an ACL token (HTTP ${reply.status}) and ${variable} is not set`, `set ${variable} (or ${variable}_FILE) to a token that may read and submit jobs${source.named ? ` on Nomad cluster ${cluster.name}` : ''}`));
+  } else if (reply.status === 200) add(pass('nomad token', token ? (source.named ? `accepted (from ${variable})` : 'accepted') : 'no token needed (ACLs off)'));
   else add(failed('nomad api', `GET /v1/jobs answered ${reply.status}`, `check ${key}.http.address: is it Nomad's HTTP API?`));
   return steps;
 }
 
-/** One cluster's check: one step per line, in order; stops after the first failing step. */
-export async function checkCluster(cluster: NomadClusterConfig, secrets: Secrets, opts: CheckOptions & { key?: string } = {}): Promise<CheckStep[]> {
+/**
+ * One cluster's check: one step per line, in order; stops after the first failing step.
+ * `tokenSource`: where an http cluster's token is read from (default: its own http.tokenEnv, else NOMAD_TOKEN).
+ */
+export async function checkCluster(cluster: NomadClusterConfig, secrets: Secrets, opts: CheckOptions & { key?: string; tokenSource?: NomadTokenSource } = {}): Promise<CheckStep[]> {
   const key = opts.key ?? 'nomad';
   switch (cluster.adapter) {
     case 'ssh':
       return checkSsh(cluster, key, opts);
     case 'http':
-      return checkHttp(cluster, key, secrets, opts);
+      return checkHttp(cluster, key, secrets, opts.tokenSource ?? nomadTokenSource(cluster, key), opts);
     case 'sim':
       return [pass('sim', 'simulated cluster (local mode): nothing to reach')];
   }
@@ -218,9 +227,11 @@ export interface ClusterCheck {
 export async function checkNomadClusters(config: Config, secrets: Secrets, opts: CheckOptions = {}): Promise<ClusterCheck[]> {
   const results: ClusterCheck[] = [];
   const clusters = nomadClusterConfigs(config.nomad);
+  const tokenSources = nomadTokenSources(config);
   for (const [i, cluster] of clusters.entries()) {
     const key = config.nomad.clusters ? `nomad.clusters[${i}]` : 'nomad';
-    results.push({ cluster: cluster.name, adapter: cluster.adapter, steps: await checkCluster(cluster, secrets, { ...opts, key }) });
+    const tokenSource = tokenSources.find((s) => s.cluster === cluster.name);
+    results.push({ cluster: cluster.name, adapter: cluster.adapter, steps: await checkCluster(cluster, secrets, { ...opts, key, ...(tokenSource ? { tokenSource } : {}) }) });
   }
   return results;
 }

@@ -67,12 +67,12 @@ export interface CreateClustersOptions {
 export async function createClusters(config: Config, secrets: Secrets, logger: Logger, opts: CreateClustersOptions = {}): Promise<NomadClusters> {
   // Loaded only here: the ssh adapter pulls in ssh2, which callers with injected ports
   // (tests, local mode) never need.
-  const { clusterKey, createClusterPort } = await import('./index.js');
+  const { clusterPortOptions, createClusterPort } = await import('./index.js');
   const entries: ClusterEntry[] = [];
   try {
     for (const cluster of nomadClusterConfigs(config.nomad)) {
       const simUrl = opts.simUrls?.[cluster.name];
-      const port = await createClusterPort(cluster, secrets, logger.child({ cluster: cluster.name }), { key: clusterKey(config, cluster.name), ...(simUrl ? { simUrl } : {}) });
+      const port = await createClusterPort(cluster, secrets, logger.child({ cluster: cluster.name }), clusterPortOptions(config, cluster.name, simUrl));
       entries.push({ settings: clusterSettings(cluster), port });
     }
   } catch (err) {
