@@ -36,6 +36,7 @@ export async function createClusterPort(cluster: NomadClusterConfig, secrets: Se
       return createHttpNomad({
         address: http?.address ?? 'http://127.0.0.1:4646',
         token,
+        tokenVariable: source.variable,
         caCert: http?.caCert,
         clientCert: http?.clientCert,
         clientKey: http?.clientKey,

@@ -21,7 +21,7 @@ export function toProblem(err: unknown): Problem {
       case 'rejected':
         return problem('nomad_rejected', `Nomad refused the job: ${err.message}. Fix the template or the configuration, then press Retry.`);
       case 'forbidden':
-        return problem('nomad_error', `Nomad refused vmbot's token (${err.message}). Check NOMAD_TOKEN and its ACL policy, then press Retry.`);
+        return problem('nomad_error', `Nomad refused vmbot's token (${err.message}). Check that token and its ACL policy, then press Retry.`);
       default:
         return problem('nomad_error', `Nomad answered with an error (${err.message}). Press Retry once the cluster is healthy.`);
     }

@@ -6,8 +6,11 @@ import { NomadError, type AllocationInfo, type JobInfo, type JobSummary, type Lo
 import { NomadTransport, type Reply, type RequestSpec, type TransportOptions } from './transport.js';
 import { Limit } from '../../domain/limit.js';
 
-/** The adapter adds nothing to how it reaches Nomad: its options are the transport's. */
-export type HttpNomadOptions = TransportOptions;
+/**
+ * The transport's options, and the name of the environment variable the token came from
+ * (http.tokenEnv, default NOMAD_TOKEN): a 403 tells the admin which one to check.
+ */
+export type HttpNomadOptions = TransportOptions & { tokenVariable?: string };
 
 const meta = z.record(z.string(), z.string()).nullish().transform((m) => m ?? {});
 
@@ -64,9 +67,9 @@ function decode<T>(schema: z.ZodType<T>, reply: Reply, what: string): T {
 }
 
 /** Maps a non-2xx reply to a NomadError (5xx never gets here: the transport retried them). */
-function replyError(reply: Reply, what: string): NomadError {
+function replyError(reply: Reply, what: string, tokenVariable: string): NomadError {
   const text = reply.body.toString('utf8').trim();
-  if (reply.status === 401 || reply.status === 403) return new NomadError('forbidden', `Nomad refused the ACL token for ${what} (${text || reply.status}): check NOMAD_TOKEN`, reply.status);
+  if (reply.status === 401 || reply.status === 403) return new NomadError('forbidden', `Nomad refused the ACL token for ${what} (${text || reply.status}): check ${tokenVariable}`, reply.status);
   if (reply.status === 404) {
     if (/not started/i.test(text)) return new NomadError('task_not_started', text, 404);
     return new NomadError('not_found', `${what}: ${text || 'not found'}`, 404);
@@ -116,7 +119,7 @@ export function createHttpNomad(opts: HttpNomadOptions): NomadPort {
   async function call(spec: RequestSpec, what: string): Promise<Reply> {
     const reply = await transport.request(spec);
     if (reply.status >= 200 && reply.status < 300) return reply;
-    throw replyError(reply, what);
+    throw replyError(reply, what, opts.tokenVariable ?? 'NOMAD_TOKEN');
   }
 
   async function readJob(jobId: string): Promise<z.infer<typeof jobSchema> | null> {

@@ -52,6 +52,14 @@ describe('a token per http cluster', () => {
     const cfg = config();
     const swapped = await checkNomadClusters(cfg, { NOMAD_TOKEN: 'tok-rack1-9f2', NOMAD_TOKEN_RACK2: 'tok-rack1-9f2' }, { timeoutMs: 5_000 });
     expect(swapped[1]!.steps.at(-1)).toEqual(expect.objectContaining({ name: 'nomad token', ok: false, detail: 'the ACL token from NOMAD_TOKEN_RACK2 was refused (HTTP 403)' }));
+    // The running port's refusal names the variable to check, not NOMAD_TOKEN.
+    const wrong = await createClusters(cfg, readSecrets({ NOMAD_TOKEN: 'tok-rack1-9f2', NOMAD_TOKEN_RACK2: 'tok-rack1-9f2' }, secretNamesFor(cfg)), silentLogger);
+    try {
+      await expect(wrong.port('rack2').listJobs()).rejects.toMatchObject({ code: 'forbidden', message: expect.stringMatching(/check NOMAD_TOKEN_RACK2$/) });
+      await expect(wrong.port('rack1').listJobs()).resolves.toEqual([]);
+    } finally {
+      await wrong.close();
+    }
     const missing = await checkNomadClusters(cfg, { NOMAD_TOKEN: 'tok-rack1-9f2' }, { timeoutMs: 5_000 });
     expect(missing[1]!.steps).toEqual([expect.objectContaining({ name: 'nomad token', ok: false, detail: expect.stringContaining('NOMAD_TOKEN_RACK2 is not set') })]);
     expect(JSON.stringify(missing)).not.toContain('tok-rack1-9f2');
