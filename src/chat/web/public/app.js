@@ -399,6 +399,7 @@ const ACTION_WORDS = {
   job_not_ours: 'job left alone (not vmbot’s)',
   delete_delayed: 'delete delayed',
   address_refreshed: 'address refreshed',
+  host_keys_late: 'SSH host keys sent',
   doctor: 'health check',
   lease_reminder: 'lease reminder sent',
   lease_expired: 'lease ended: stopped',
