@@ -73,7 +73,8 @@ export function stateLabel(req: Pick<VmRequest, 'state' | 'progress'>): string {
     case 'deleted':
       return 'Deleted';
     case 'lost':
-      return 'Lost (its job is gone from Nomad)';
+      // Liveness and an expiry both land here: the job purged, or replaced by one vmbot did not make.
+      return 'Lost (its job is gone from Nomad or is no longer vmbot’s)';
   }
 }
 

@@ -65,7 +65,7 @@ describe('vmbot config check', () => {
         '  - (top level): unknown key(s) "macpool" (did you mean "macPool"?)',
         '  - distros[0]: unknown key(s) "lable" (did you mean "label"?)',
         '  - distros[0].label: missing: this key is required (string)',
-        '  - nomad: unknown key(s) "jobprefix" (did you mean "jobPrefix"?), "colour" (check the spelling against vmbot.config.example.yaml; allowed here: adapter, datacenters, jobPrefix, namespace, region, ipTimeout, pollInterval, ssh, http, sim, clusters, routes)',
+        '  - nomad: unknown key(s) "jobprefix" (did you mean "jobPrefix"?), "colour" (check the spelling against vmbot.config.example.yaml; allowed here: adapter, datacenters, jobPrefix, namespace, region, ipTimeout, pollInterval, hostKeyWait, hostKeysTimeout, ssh, http, sim, clusters, routes)',
       ]),
     );
     expect(lines).toHaveLength(4);

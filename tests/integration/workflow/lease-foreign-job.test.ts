@@ -153,6 +153,7 @@ describe('lease expiry when the VM’s job was replaced by a hand-made one', () 
     // The admins: the card (drawn in their channel) shows the VM lost and why.
     const card = await h.waitFor(() => surface.drawsFor(id).find((c) => c.state === 'lost' && c.failure?.code === 'job_not_ours'), { what: 'the admin card showing the job left running' });
     expect(card.failure?.message).toContain('left it running');
+    expect(card.stateLabel).toBe('Lost (its job is gone from Nomad or is no longer vmbot’s)');
 
     // Later ticks find nothing to do: the row is not written again (so no redraw either).
     const before = await h.core.store.requests.get(id);
