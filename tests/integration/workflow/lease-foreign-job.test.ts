@@ -9,73 +9,19 @@
 // so only the lease scheduler acts.
 import { afterEach, describe, expect, it } from 'vitest';
 import { DAY_MS } from '../../../src/domain/lease.js';
-import type { ConfigInput } from '../../../src/config/schema.js';
-import { startSimCluster, type SimCluster } from '../../../src/nomad/sim/index.js';
-import { Workflow } from '../../../src/workflow/workflow.js';
+import { startSimCluster } from '../../../src/nomad/sim/index.js';
 import type { Leases } from '../../../src/workflow/leases.js';
 import { noticeWording, plainText } from '../../../src/workflow/notices.js';
-import { RecordingSurface, startHarness, type Harness } from '../../support/harness.js';
+import { handMadeHcl } from '../../support/hand-made-job.js';
+import type { Harness, RecordingSurface } from '../../support/harness.js';
+import { EXPIRY, iso, leaseHarnesses, runningVm, testClock, type LeasedOptions, type TestClock } from '../../support/leases.js';
 import { makeTempDir } from '../../support/tmp.js';
 
-const T0 = Date.parse('2027-01-10T09:00:00.000Z');
-const LEASE: Partial<ConfigInput> = { policy: { lease: { default: '30d', reminders: ['7d', '3d', '1d', 0], autoRenewals: 2, graceDays: 14 } } as ConfigInput['policy'] };
-const EXPIRY = T0 + 30 * DAY_MS;
 const MINUTE = 60_000;
-const iso = (ms: number): string => new Date(ms).toISOString();
-
-/** A clock the test moves; everything in the workflow reads its time from here. */
-function testClock(start = T0) {
-  let t = start;
-  return { now: () => new Date(t), set: (ms: number) => void (t = ms) };
-}
-
-const open: Array<{ close(): Promise<void> }> = [];
-afterEach(async () => {
-  for (const h of open.splice(0).reverse()) await h.close();
-});
-
-async function leased(opts: { clock: ReturnType<typeof testClock>; dir?: string; simCluster?: SimCluster }): Promise<{ h: Harness; surface: RecordingSurface; leases: Leases }> {
-  const h = await startHarness({
-    config: LEASE,
-    workflow: { now: opts.clock.now, liveCheckMs: 0 },
-    ...(opts.dir ? { dir: opts.dir } : {}),
-    ...(opts.simCluster ? { simCluster: opts.simCluster } : {}),
-  });
-  open.push(h);
-  const surface = new RecordingSurface('slack');
-  h.core.workflow.attachSurface(surface);
-  const workflow = h.core.workflow;
-  if (!(workflow instanceof Workflow)) throw new Error('the harness core should run the real Workflow');
-  return { h, surface, leases: workflow.leases };
-}
-
-async function runningVm(h: Harness, name: string): Promise<string> {
-  const submitted = await h.core.workflow.submitRequest(h.member(), h.input({ name }));
-  if (!submitted.ok) throw new Error(JSON.stringify(submitted.problems));
-  const approved = await h.core.workflow.approve(h.admin(), submitted.value.requestId);
-  if (!approved.ok) throw new Error(JSON.stringify(approved.problems));
-  await h.inState(submitted.value.requestId, 'running');
-  return submitted.value.requestId;
-}
-
-/** A job like the admins write by hand: no vmbot_request meta unless `meta` says so. */
-function handMadeHcl(jobId: string, mac: string, meta?: string): string {
-  return [
-    `job "${jobId}" {`,
-    '  datacenters = ["aperture"]',
-    ...(meta ? ['  meta {', `    vmbot_request = "${meta}"`, '  }'] : []),
-    '  group "hand" {',
-    '    task "hand" {',
-    '      driver = "qemu"',
-    '      config {',
-    '        image_path = "local/hand.qcow2"',
-    `        args = ["-netdev", "bridge,id=hn0", "-device", "virtio-net-pci,netdev=hn0,id=nic1,mac=${mac}"]`,
-    '      }',
-    '    }',
-    '  }',
-    '}',
-  ].join('\n');
-}
+const harnesses = leaseHarnesses();
+afterEach(() => harnesses.closeAll());
+/** The liveness check's timer off: only the lease scheduler acts. */
+const leased = (opts: LeasedOptions) => harnesses.leased({ ...opts, liveCheckMs: 0 });
 
 /**
  * An admin re-registers the VM's job by hand. Waits for the hand-made job's own allocation
@@ -103,7 +49,7 @@ const countOf = async (h: Harness, id: string, action: string): Promise<number> 
 const noticeKinds = (surface: RecordingSurface, id: string): string[] => surface.noticesFor(id).map((n) => n.kind);
 
 /** The scheduler's retries: ticks a minute apart (RETRY_MS), as its timer would run them. */
-async function ticksAfter(leases: Leases, clock: ReturnType<typeof testClock>, from: number, count: number): Promise<void> {
+async function ticksAfter(leases: Leases, clock: TestClock, from: number, count: number): Promise<void> {
   for (let i = 1; i <= count; i++) {
     clock.set(from + i * MINUTE);
     await leases.tick();
@@ -228,9 +174,9 @@ describe('lease expiry when the VM’s job was replaced by a hand-made one', () 
 
   it('survives a restart: the new core finds the expiry handled in the store and neither repeats it nor touches the job', async () => {
     const sim = await startSimCluster({ bootDelayMs: 50 });
-    open.push(sim);
+    harnesses.track(sim);
     const temp = await makeTempDir('lease-foreign-restart');
-    open.push({ close: temp.cleanup });
+    harnesses.track({ close: temp.cleanup });
     const clock = testClock();
     const first = await leased({ clock, dir: temp.dir, simCluster: sim });
     const id = await runningVm(first.h, 'reborn');

@@ -5,53 +5,16 @@
 // once, then an admin decides; an admin sets any VM's expiry.
 import { afterEach, describe, expect, it } from 'vitest';
 import { DAY_MS } from '../../../src/domain/lease.js';
+import { startSimCluster } from '../../../src/nomad/sim/index.js';
 import type { ConfigInput } from '../../../src/config/schema.js';
-import { startSimCluster, type SimCluster } from '../../../src/nomad/sim/index.js';
-import { Workflow } from '../../../src/workflow/workflow.js';
-import type { Leases } from '../../../src/workflow/leases.js';
 import type { MemberNotice } from '../../../src/workflow/views.js';
-import { RecordingSurface, startHarness, type Harness } from '../../support/harness.js';
+import type { Harness, RecordingSurface } from '../../support/harness.js';
+import { EXPIRY, T0, iso, leaseHarnesses, runningVm, testClock } from '../../support/leases.js';
 import { makeTempDir } from '../../support/tmp.js';
 
-const T0 = Date.parse('2027-01-10T09:00:00.000Z');
-const LEASE: Partial<ConfigInput> = { policy: { lease: { default: '30d', reminders: ['7d', '3d', '1d', 0], autoRenewals: 2, graceDays: 14 } } as ConfigInput['policy'] };
-const EXPIRY = T0 + 30 * DAY_MS;
-const iso = (ms: number): string => new Date(ms).toISOString();
-
-/** A clock the test moves; everything in the workflow reads its time from here. */
-function testClock(start = T0) {
-  let t = start;
-  return { now: () => new Date(t), set: (ms: number) => void (t = ms) };
-}
-
-const open: Array<{ close(): Promise<void> }> = [];
-afterEach(async () => {
-  for (const h of open.splice(0).reverse()) await h.close();
-});
-
-async function leased(opts: { clock: ReturnType<typeof testClock>; config?: Partial<ConfigInput>; dir?: string; simCluster?: SimCluster }): Promise<{ h: Harness; surface: RecordingSurface; leases: Leases }> {
-  const h = await startHarness({
-    config: opts.config ?? LEASE,
-    workflow: { now: opts.clock.now },
-    ...(opts.dir ? { dir: opts.dir } : {}),
-    ...(opts.simCluster ? { simCluster: opts.simCluster } : {}),
-  });
-  open.push(h);
-  const surface = new RecordingSurface('slack');
-  h.core.workflow.attachSurface(surface);
-  const workflow = h.core.workflow;
-  if (!(workflow instanceof Workflow)) throw new Error('the harness core should run the real Workflow');
-  return { h, surface, leases: workflow.leases };
-}
-
-async function runningVm(h: Harness, name = 'lease-vm'): Promise<string> {
-  const submitted = await h.core.workflow.submitRequest(h.member(), h.input({ name }));
-  if (!submitted.ok) throw new Error(JSON.stringify(submitted.problems));
-  const approved = await h.core.workflow.approve(h.admin(), submitted.value.requestId);
-  if (!approved.ok) throw new Error(JSON.stringify(approved.problems));
-  await h.inState(submitted.value.requestId, 'running');
-  return submitted.value.requestId;
-}
+const harnesses = leaseHarnesses();
+const leased = harnesses.leased;
+afterEach(() => harnesses.closeAll());
 
 const LEASE_KINDS = new Set(['lease_reminder', 'lease_stopped', 'lease_deleting', 'renewed', 'renewal_requested', 'renewal_denied', 'expiry_set']);
 const leaseNotices = (surface: RecordingSurface, id: string): MemberNotice[] => surface.noticesFor(id).filter((n) => LEASE_KINDS.has(n.kind));
@@ -152,9 +115,9 @@ describe('the lease timeline', () => {
 
   it('a restart between a reminder and the expiry: the new core picks up from the store, sends the next reminder and stops at expiry, nothing twice', async () => {
     const sim = await startSimCluster({ bootDelayMs: 50 });
-    open.push(sim);
+    harnesses.track(sim);
     const temp = await makeTempDir('leases-restart');
-    open.push({ close: temp.cleanup });
+    harnesses.track({ close: temp.cleanup });
     const clock = testClock();
     const first = await leased({ clock, dir: temp.dir, simCluster: sim });
     const id = await runningVm(first.h);

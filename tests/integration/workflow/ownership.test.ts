@@ -3,6 +3,7 @@
 // own job id. The request still ends `deleted`; its MAC goes back to the pool unless the
 // hand-made job uses it (then it is held as `external`, as pool sync would mark it).
 import { afterEach, describe, expect, it } from 'vitest';
+import { handMadeHcl } from '../../support/hand-made-job.js';
 import { startHarness, RecordingSurface, type Harness } from '../../support/harness.js';
 
 let h: Harness | undefined;
@@ -17,24 +18,6 @@ async function approveNew(harness: Harness, name: string): Promise<string> {
   const approved = await harness.core.workflow.approve(harness.admin(), result.value.requestId);
   if (!approved.ok) throw new Error(`approve refused: ${JSON.stringify(approved.problems)}`);
   return result.value.requestId;
-}
-
-/** A job like the admins write by hand: no vmbot_request meta. */
-function handMadeHcl(jobId: string, mac: string): string {
-  return [
-    `job "${jobId}" {`,
-    '  datacenters = ["aperture"]',
-    '  group "hand" {',
-    '    task "hand" {',
-    '      driver = "qemu"',
-    '      config {',
-    '        image_path = "local/hand.qcow2"',
-    `        args = ["-netdev", "bridge,id=hn0", "-device", "virtio-net-pci,netdev=hn0,id=nic1,mac=${mac}"]`,
-    '      }',
-    '    }',
-    '  }',
-    '}',
-  ].join('\n');
 }
 
 async function waitJobRunning(harness: Harness, jobId: string) {
@@ -135,7 +118,7 @@ describe('deleting never touches a job vmbot does not own', () => {
     // Re-register vmbot's own job under a different request id (as a restored backup might).
     const job = h.sim.control.jobs().find((j) => j.id === 'uservm-other')!;
     expect(job.meta.vmbot_request).toBe(id);
-    const replaced = handMadeHcl('uservm-other', '52:54:84:ba:49:44').replace('datacenters = ["aperture"]', 'datacenters = ["aperture"]\n  meta {\n    vmbot_request = "someone-else"\n  }');
+    const replaced = handMadeHcl('uservm-other', '52:54:84:ba:49:44', 'someone-else');
     await h.core.nomad.submitJob(replaced);
     await h.waitFor(() => h!.sim.control.allocations('uservm-other').find((a) => a.ID !== running.allocId && a.ClientStatus === 'running'), { what: 'the replaced job’s allocation running' });
 
