@@ -5,56 +5,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HostKeys } from '../../../src/domain/hostkeys.js';
 import { silentLogger } from '../../../src/log.js';
-import { NomadError, type AllocationInfo, type NomadPort } from '../../../src/nomad/port.js';
+import type { NomadPort } from '../../../src/nomad/port.js';
 import { bootText, hostKeyLines } from '../../../src/nomad/sim/console.js';
 import { generateHostKeys } from '../../../src/nomad/sim/hostkeys.js';
 import { HOST_KEY_WAIT_MS, Watcher } from '../../../src/workflow/watcher.js';
+import { consoleNomad } from '../../support/console-nomad.js';
 import { waitFor } from '../../support/wait.js';
 
 const MAC = '52:54:84:ba:49:07';
 const SPEC = { mac: MAC, ipv4: '10.10.0.7', prefixLength: 24, gateway: '10.10.0.1', hostname: 'keys-vm', printAddress: true };
-
-/** One running allocation whose console is whatever the test has appended so far. */
-function consoleNomad() {
-  let text = '';
-  let reads = 0;
-  const alloc: AllocationInfo = {
-    id: 'alloc-0001',
-    jobId: 'uservm-keys',
-    taskGroup: 'vm',
-    clientStatus: 'running',
-    desiredStatus: 'run',
-    createIndex: 1,
-    createTime: 0,
-    nextAllocation: null,
-    taskStates: { vm: { state: 'running', failed: false, events: [] } },
-  };
-  const refuse = async (): Promise<never> => {
-    throw new NomadError('rejected', 'not used by the watcher');
-  };
-  const nomad: NomadPort = {
-    submitJob: refuse,
-    getJob: refuse,
-    listAllocations: async () => [alloc],
-    readLogs: async (_alloc, _task, offset) => {
-      reads += 1;
-      const bytes = Buffer.from(text);
-      return { data: bytes.subarray(offset), nextOffset: bytes.length };
-    },
-    stopJob: refuse,
-    restartAllocation: refuse,
-    readLogTail: refuse,
-    listJobs: refuse,
-    close: async () => undefined,
-  };
-  return {
-    nomad,
-    append: (more: string) => (text += more),
-    get reads() {
-      return reads;
-    },
-  };
-}
 
 let watcher: Watcher | undefined;
 afterEach(async () => {
